@@ -1,0 +1,1 @@
+"""cebot: entry points (command line, settings) that wire the layers together."""

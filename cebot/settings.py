@@ -1,0 +1,50 @@
+"""Settings from the environment or `.env` (see .env.example for every one, commented)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL"
+    )
+    telegram_base_file_url: str = Field(
+        default="https://api.telegram.org/file/bot", alias="TELEGRAM_BASE_FILE_URL"
+    )
+    database_url: str = Field(default="sqlite:///var/cebot.sqlite3", alias="CEBOT_DATABASE_URL")
+    data_dir: Path = Field(default=Path("var/data"), alias="CEBOT_DATA_DIR")
+    public_url: str = Field(default="http://localhost:8080", alias="CEBOT_PUBLIC_URL")
+    secret_key: SecretStr | None = Field(default=None, alias="CEBOT_SECRET_KEY")
+    policy_dir: Path | None = Field(default=None, alias="CEBOT_POLICY_DIR")
+    language: str = Field(default="zh", alias="CEBOT_LANGUAGE")
+    log_level: str = Field(default="INFO", alias="CEBOT_LOG_LEVEL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="CEBOT_WEBHOOK_SECRET")
+    listen_host: str = Field(default="127.0.0.1", alias="CEBOT_LISTEN_HOST")
+    listen_port: int = Field(default=8080, alias="CEBOT_LISTEN_PORT")
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The key behind ID hashes and encryption. Without CEBOT_SECRET_KEY a random one is
+        made once and kept in the data directory, so a one-machine deployment just works;
+        several workers must share CEBOT_SECRET_KEY (docs/deploy.md)."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def load_settings() -> Settings:
+    return Settings()

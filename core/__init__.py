@@ -1,0 +1,1 @@
+"""Pure domain logic for cebot: no I/O, no clock, no third-party imports."""

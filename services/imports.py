@@ -1,0 +1,461 @@
+"""Bulk imports of units, people and hours from CSV or XLSX.
+
+Every row is validated before anything is written; one bad row rejects the whole file and every
+bad row is reported with its line and reason. Importing the same file again adds nothing.
+Set-based: people and records are looked up and written in chunks, never a round trip a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.hours import InvalidHours, format_hours, parse_hours
+from core.idnumber import InvalidIdNumber, mask_id_number, parse_id_number
+from core.records import check_record, dedup_key, parse_subject
+from core.rules import RecordStatus, Subject
+from core.uscc import InvalidUnitCode, parse_unit_code
+from services.audit import audit
+from services.context import AppContext
+from services.tabular import Row, parse_date, read_table
+from storage.models import HourRecord, ImportBatch, Person, Unit
+
+CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
+T = TypeVar("T")
+
+UNIT_COLUMNS = {
+    "unit_code": ("unit_code", "单位代码", "统一社会信用代码"),
+    "unit_name": ("unit_name", "单位名称"),
+    "city": ("city", "地市", "所属地市"),
+}
+PEOPLE_COLUMNS = {
+    "id_number": ("id_number", "身份证号", "身份证号码"),
+    "name": ("name", "姓名"),
+    "unit_code": ("unit_code", "单位代码", "统一社会信用代码"),
+}
+HOUR_COLUMNS = {
+    "id_number": ("id_number", "身份证号", "身份证号码"),
+    "name": ("name", "姓名"),
+    "year": ("year", "年度"),
+    "subject": ("subject", "科目"),
+    "course_code": ("course_code", "课程编号"),
+    "course_title": ("course_title", "课程名称"),
+    "hours": ("hours", "学时"),
+    "completed_on": ("completed_on", "完成日期"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    line: int
+    reason: str  # a message key in cli.ftl: import-bad-<reason>
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class ImportRejected(Exception):
+    """Nothing was written; `problems` names every bad row."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} bad rows")
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    rows: int
+    added: int
+    updated: int = 0
+    unchanged: int = 0
+    people_created: int = 0
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _required(row: Row, problems: list[RowProblem], *names: str) -> bool:
+    empty = [n for n in names if not row.values.get(n)]
+    if empty:
+        problems.append(RowProblem(row.line, "empty", {"columns": ", ".join(empty)}))
+    return not empty
+
+
+def _parse_id(row: Row, problems: list[RowProblem], ctx: AppContext) -> str | None:
+    try:
+        return parse_id_number(row.values["id_number"], today=ctx.today()).value
+    except InvalidIdNumber as exc:
+        problems.append(RowProblem(row.line, f"id-{exc.reason}"))
+        return None
+
+
+async def _people_by_hash(session: AsyncSession, hashes: Sequence[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for chunk in _chunks(hashes):
+        for person in await session.scalars(select(Person).where(Person.id_hash.in_(chunk))):
+            found[person.id_hash] = person
+    return found
+
+
+async def _units_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, Unit]:
+    found: dict[str, Unit] = {}
+    for chunk in _chunks(codes):
+        for unit in await session.scalars(select(Unit).where(Unit.code.in_(chunk))):
+            found[unit.code] = unit
+    return found
+
+
+def _batch(
+    kind: str,
+    path: Path,
+    rows: int,
+    added: int,
+    actor: str,
+    ctx: AppContext,
+    source: str | None = None,
+) -> ImportBatch:
+    return ImportBatch(
+        kind=kind,
+        source=source,
+        filename=path.name,
+        sha256=_file_digest(path),
+        rows=rows,
+        added=added,
+        actor=actor,
+        created_at=ctx.now(),
+    )
+
+
+# ---------------------------------------------------------------------------------- units
+
+
+async def import_units(ctx: AppContext, path: Path, *, actor: str = "cli") -> ImportResult:
+    rows = read_table(path, UNIT_COLUMNS)
+    problems: list[RowProblem] = []
+    parsed: dict[str, tuple[int, str, str]] = {}
+    for row in rows:
+        if not _required(row, problems, *UNIT_COLUMNS):
+            continue
+        try:
+            code = parse_unit_code(row.values["unit_code"])
+        except InvalidUnitCode as exc:
+            problems.append(RowProblem(row.line, f"unit-{exc.reason}"))
+            continue
+        if code in parsed:
+            problems.append(RowProblem(row.line, "duplicate", {"other": parsed[code][0]}))
+            continue
+        parsed[code] = (row.line, row.values["unit_name"], row.values["city"])
+    if problems:
+        raise ImportRejected(problems)
+    now = ctx.now()
+    async with ctx.db.transaction() as session:
+        existing = await _units_by_code(session, list(parsed))
+        new = [
+            {"code": c, "name": n, "city": city, "created_at": now}
+            for c, (_line, n, city) in parsed.items()
+            if c not in existing
+        ]
+        updated = 0
+        for code, unit in existing.items():
+            _line, name, city = parsed[code]
+            if (unit.name, unit.city) != (name, city):
+                unit.name, unit.city = name, city
+                updated += 1
+        if new:
+            await session.execute(insert(Unit), new)
+        session.add(_batch("units", path, len(rows), len(new), actor, ctx))
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="import",
+            entity="units",
+            data={"file": path.name, "rows": len(rows), "added": len(new), "updated": updated},
+        )
+    return ImportResult(len(rows), len(new), updated, len(existing) - updated)
+
+
+# ---------------------------------------------------------------------------------- people
+
+
+async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> ImportResult:
+    rows = read_table(path, PEOPLE_COLUMNS)
+    problems: list[RowProblem] = []
+    parsed: dict[str, tuple[Row, str]] = {}  # id number -> (row, unit code)
+    for row in rows:
+        if not _required(row, problems, *PEOPLE_COLUMNS):
+            continue
+        id_number = _parse_id(row, problems, ctx)
+        try:
+            code = parse_unit_code(row.values["unit_code"])
+        except InvalidUnitCode as exc:
+            problems.append(RowProblem(row.line, f"unit-{exc.reason}"))
+            continue
+        if id_number is None:
+            continue
+        if id_number in parsed:
+            problems.append(RowProblem(row.line, "duplicate", {"other": parsed[id_number][0].line}))
+            continue
+        parsed[id_number] = (row, code)
+    now = ctx.now()
+    async with ctx.db.transaction() as session:
+        units = await _units_by_code(session, sorted({code for _r, code in parsed.values()}))
+        hashes = {ctx.ids.lookup_hash(i): i for i in parsed}
+        people = await _people_by_hash(session, list(hashes))
+        for id_number, (row, code) in parsed.items():
+            if code not in units:
+                problems.append(RowProblem(row.line, "unknown-unit", {"code": code}))
+            person = people.get(ctx.ids.lookup_hash(id_number))
+            if person is not None and person.name != row.values["name"]:
+                problems.append(RowProblem(row.line, "name-mismatch"))
+        if problems:
+            raise ImportRejected(sorted(problems, key=lambda p: p.line))
+        new: list[dict[str, Any]] = []
+        updated = 0
+        for h, id_number in hashes.items():
+            row, code = parsed[id_number]
+            unit_id = units[code].id
+            person = people.get(h)
+            if person is None:
+                new.append(_new_person(ctx, h, id_number, row.values["name"], unit_id, now))
+            elif person.unit_id != unit_id or not person.unit_confirmed:
+                # the roster is the unit's word: it moves the person and confirms the unit
+                person.unit_id, person.unit_confirmed, person.updated_at = unit_id, True, now
+                updated += 1
+        if new:
+            await session.execute(insert(Person), new)
+        session.add(_batch("people", path, len(rows), len(new), actor, ctx))
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="import",
+            entity="people",
+            data={"file": path.name, "rows": len(rows), "added": len(new), "updated": updated},
+        )
+    return ImportResult(len(rows), len(new), updated, len(parsed) - len(new) - updated, len(new))
+
+
+def _new_person(
+    ctx: AppContext, id_hash: str, id_number: str, name: str, unit_id: int | None, now: Any
+) -> dict[str, Any]:
+    return {
+        "id_hash": id_hash,
+        "id_cipher": ctx.ids.encrypt(id_number),
+        "id_masked": mask_id_number(id_number),
+        "name": name,
+        "unit_id": unit_id,
+        "unit_confirmed": True,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+# ---------------------------------------------------------------------------------- hours
+
+
+@dataclass(slots=True)
+class _HourRow:
+    line: int
+    id_number: str
+    name: str
+    year: int
+    subject: Subject
+    course_code: str
+    title: str
+    hours: Fraction
+    completed_on: date
+    key: str
+
+
+def _parse_hour_row(
+    ctx: AppContext, row: Row, source: str, problems: list[RowProblem]
+) -> _HourRow | None:
+    v = row.values
+    before = len(problems)
+    if not _required(
+        row,
+        problems,
+        "id_number",
+        "name",
+        "year",
+        "subject",
+        "course_title",
+        "hours",
+        "completed_on",
+    ):
+        return None
+    id_number = _parse_id(row, problems, ctx)
+    subject = parse_subject(v["subject"])
+    if subject is None:
+        problems.append(RowProblem(row.line, "subject", {"value": v["subject"]}))
+    year = int(v["year"]) if v["year"].isdigit() else None
+    policy = ctx.policies.get(year) if year is not None else None
+    if policy is None:
+        problems.append(RowProblem(row.line, "year", {"value": v["year"]}))
+    try:
+        hours: Fraction | None = parse_hours(v["hours"])
+    except InvalidHours as exc:
+        problems.append(RowProblem(row.line, f"hours-{exc.reason}", {"value": v["hours"]}))
+        hours = None
+    completed_on = parse_date(v["completed_on"])
+    if completed_on is None:
+        problems.append(RowProblem(row.line, "date", {"value": v["completed_on"]}))
+    if subject is Subject.PROFESSIONAL and not v.get("course_code"):
+        problems.append(RowProblem(row.line, "empty", {"columns": "course_code"}))
+    if len(problems) > before:
+        return None
+    assert id_number and subject and policy and hours is not None and completed_on
+    for reason in check_record(policy, subject, hours, completed_on):
+        args = {
+            "year": policy.year,
+            "max": format_hours(policy.max_hours_for(None)),
+            "expected": ""
+            if subject is Subject.PROFESSIONAL
+            else format_hours(policy.max_public_hours(subject)),
+        }
+        problems.append(RowProblem(row.line, reason, args))
+    if len(problems) > before:
+        return None
+    key = dedup_key(
+        subject,
+        policy.year,
+        source=source,
+        course_code=v.get("course_code", ""),
+        completed_on=completed_on,
+    )
+    return _HourRow(
+        row.line,
+        id_number,
+        v["name"],
+        policy.year,
+        subject,
+        v.get("course_code") or "",
+        v["course_title"],
+        hours,
+        completed_on,
+        key,
+    )
+
+
+async def import_hours(
+    ctx: AppContext, path: Path, *, source: str, actor: str = "cli"
+) -> ImportResult:
+    """Hours from an organiser, an industry system, or the public-subject system (migration).
+    Unknown people are created from the row and linked when they bind in the bot."""
+    source = source.strip()
+    if not source:
+        raise ImportRejected([RowProblem(0, "source")])
+    rows = read_table(path, HOUR_COLUMNS)
+    problems: list[RowProblem] = []
+    parsed: list[_HourRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    names: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        hr = _parse_hour_row(ctx, row, source, problems)
+        if hr is None:
+            continue
+        if (hr.id_number, hr.key) in seen:
+            problems.append(RowProblem(hr.line, "duplicate", {"other": seen[hr.id_number, hr.key]}))
+            continue
+        seen[hr.id_number, hr.key] = hr.line
+        first = names.setdefault(hr.id_number, (hr.name, hr.line))
+        if first[0] != hr.name:
+            problems.append(RowProblem(hr.line, "name-differs", {"other": first[1]}))
+            continue
+        parsed.append(hr)
+    hashes = {i: ctx.ids.lookup_hash(i) for i in names}
+    now = ctx.now()
+    async with ctx.db.transaction() as session:
+        people = await _people_by_hash(session, list(hashes.values()))
+        for hr in parsed:
+            person = people.get(hashes[hr.id_number])
+            if person is not None and person.name != hr.name:
+                problems.append(RowProblem(hr.line, "name-mismatch"))
+        if problems:
+            raise ImportRejected(sorted(problems, key=lambda p: p.line))
+
+        new_people = [
+            _new_person(ctx, hashes[i], i, names[i][0], None, now)
+            for i in names
+            if hashes[i] not in people
+        ]
+        if new_people:
+            await session.execute(insert(Person), new_people)
+            created = await _people_by_hash(session, [p["id_hash"] for p in new_people])
+            people.update(created)
+
+        person_ids = {i: people[h].id for i, h in hashes.items()}
+        unit_ids = {people[h].id: people[h].unit_id for h in hashes.values()}
+        existing_keys: set[tuple[int, str]] = set()
+        for chunk in _chunks(sorted(set(person_ids.values()))):
+            result = await session.execute(
+                select(HourRecord.person_id, HourRecord.dedup_key).where(
+                    HourRecord.person_id.in_(chunk)
+                )
+            )
+            existing_keys.update((pid, key) for pid, key in result.all())
+
+        batch = _batch("hours", path, len(rows), 0, actor, ctx, source=source)
+        session.add(batch)
+        await session.flush()
+        records = []
+        for hr in parsed:
+            pid = person_ids[hr.id_number]
+            if (pid, hr.key) in existing_keys:
+                continue
+            records.append(
+                {
+                    "person_id": pid,
+                    "year": hr.year,
+                    "subject": hr.subject.value,
+                    "origin": "import",
+                    "source": source,
+                    "dedup_key": hr.key,
+                    "unit_id": unit_ids[pid],
+                    "category": None,
+                    "course_code": hr.course_code or None,
+                    "title": hr.title,
+                    "organiser": source,
+                    "started_on": None,
+                    "completed_on": hr.completed_on,
+                    "hours": hr.hours,
+                    "status": RecordStatus.IMPORTED.value,
+                    "batch_id": batch.id,
+                    "created_at": now,
+                    "version": 1,
+                }
+            )
+        if records:
+            await session.execute(insert(HourRecord), records)
+        await session.execute(
+            update(ImportBatch).where(ImportBatch.id == batch.id).values(added=len(records))
+        )
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="import",
+            entity="hours",
+            entity_id=batch.id,
+            data={
+                "file": path.name,
+                "source": source,
+                "rows": len(rows),
+                "added": len(records),
+                "people_created": len(new_people),
+            },
+        )
+    return ImportResult(len(rows), len(records), 0, len(parsed) - len(records), len(new_people))

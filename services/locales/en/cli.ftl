@@ -1,0 +1,61 @@
+## Command line (cebot): messages for administrators and organisers
+
+cli-error = Error: { $message }
+cli-internal-error = Internal error ({ $kind }). Run again with CEBOT_DEBUG=1 to see details.
+cli-db-upgraded = The database is at the newest version ({ $revision }).
+cli-db-current = Database version: { $current }; newest: { $head }.
+cli-db-not-migrated = The database is not up to date (at { $current }, newest { $head }). Run first: cebot db upgrade
+cli-db-unreachable = Cannot connect to the database { $url }: { $kind }
+cli-import-done = Imported { $file }: { $rows } rows, { $added } added, { $updated } updated, { $unchanged } unchanged, { $people } people created.
+cli-import-rejected = { $file } has { $count } bad rows; nothing was imported:
+cli-import-row = line { $line }: { $reason }
+cli-import-file = Cannot read { $file }: { $reason }
+cli-demo-done = Demo data ready: { $units } units, { $people } people, { $hours } hour records ({ $added } added now).
+cli-progress-not-found = No person with that ID number.
+cli-progress-no-policy = There is no policy file for { $year }.
+cli-progress-title = { $name } ({ $masked }), { $year }
+cli-progress-line = { $label }: { $value }
+cli-progress-complete = This year's requirement is complete
+cli-progress-incomplete = Incomplete: { $needed } more verified professional hours needed
+cli-no-token =
+    No Telegram bot token is set yet, so the console chat opens on the demo data.
+    To connect to Telegram, get a token from @BotFather and put it in .env in the project folder:
+        TELEGRAM_BOT_TOKEN=123456:ABC...
+    then run the same command again. Every setting is described in .env.example.
+
+import-bad-empty = required value missing ({ $columns })
+import-bad-id-length = an ID number has 18 characters
+import-bad-id-format = the ID number is malformed
+import-bad-id-checksum = the ID number's check digit is wrong
+import-bad-id-birth_date = the birth date in the ID number is not valid
+import-bad-id-region = the region code in the ID number is not valid
+import-bad-unit-length = a unit code has 18 characters
+import-bad-unit-format = the unit code has invalid characters
+import-bad-unit-checksum = the unit code's check character is wrong
+import-bad-unknown-unit = unit { $code } is not registered; import the units first
+import-bad-duplicate = repeats line { $other }
+import-bad-name-mismatch = the name differs from the name on record for this ID number
+import-bad-name-differs = the name differs from line { $other } for the same ID number
+import-bad-subject = subject "{ $value }" is not valid (professional, public_mandatory or public_elective)
+import-bad-year = there is no policy for year "{ $value }"
+import-bad-hours-format = hours "{ $value }" is not a number
+import-bad-hours-not_half = hours "{ $value }" must be a multiple of 0.5
+import-bad-hours-non_positive = hours must be more than 0
+import-bad-date = completion date "{ $value }" is not valid (use YYYY-MM-DD)
+import-bad-outside_year = the completion date is not in { $year } (no registering across years)
+import-bad-above_max = more than the { $max } hours one record may carry
+import-bad-public_hours = public-subject rows carry exactly { $expected } hours
+import-bad-source = name the source of the hours with --source
+
+table-encoding = unknown text encoding (use UTF-8 or GB18030)
+table-unreadable = the file cannot be read or is damaged
+table-file_type = unsupported file type { $suffix } (use .csv or .xlsx)
+table-missing_file = no such file: { $path }
+table-empty = the file is empty
+table-missing_columns = missing columns: { $columns }
+
+progress-public-mandatory = Public mandatory hours
+progress-public-elective = Public elective hours
+progress-professional-verified = Professional hours, verified
+progress-professional-pending = Professional hours, pending review
+progress-total = Total hours

@@ -1,0 +1,61 @@
+## Command line (cebot): messages for administrators and organisers
+
+cli-error = 错误：{ $message }
+cli-internal-error = 内部错误（{ $kind }）。请设置 CEBOT_DEBUG=1 后重试以查看详情。
+cli-db-upgraded = 数据库已升级到最新版本（{ $revision }）。
+cli-db-current = 数据库版本：{ $current }；最新版本：{ $head }。
+cli-db-not-migrated = 数据库尚未升级（当前 { $current }，最新 { $head }）。请先运行：cebot db upgrade
+cli-db-unreachable = 无法连接数据库 { $url }：{ $kind }
+cli-import-done = 已导入 { $file }：共 { $rows } 行，新增 { $added } 条，更新 { $updated } 条，未变 { $unchanged } 条，新建人员 { $people }。
+cli-import-rejected = { $file } 有 { $count } 行有误，未导入任何数据：
+cli-import-row = 第 { $line } 行：{ $reason }
+cli-import-file = 无法读取 { $file }：{ $reason }
+cli-demo-done = 演示数据已就绪：{ $units } 个单位、{ $people } 名人员、{ $hours } 条学时记录（本次新增 { $added } 条）。
+cli-progress-not-found = 未找到该身份证号对应的人员。
+cli-progress-no-policy = { $year } 年度没有学习政策文件。
+cli-progress-title = { $name }（{ $masked }）{ $year } 年度
+cli-progress-line = { $label }：{ $value }
+cli-progress-complete = 已完成本年度学习要求
+cli-progress-incomplete = 未完成：还需专业科目 { $needed } 学时（已审验）
+cli-no-token =
+    尚未设置 Telegram 机器人令牌，现在打开控制台对话（演示数据）。
+    要连接 Telegram：向 @BotFather 申请令牌，在项目目录的 .env 文件中写入：
+        TELEGRAM_BOT_TOKEN=123456:ABC...
+    然后再次运行同一命令。全部设置见 .env.example。
+
+import-bad-empty = 缺少必填内容（{ $columns }）
+import-bad-id-length = 身份证号应为18位
+import-bad-id-format = 身份证号格式不正确
+import-bad-id-checksum = 身份证号校验位不正确
+import-bad-id-birth_date = 身份证号中的出生日期无效
+import-bad-id-region = 身份证号的地区代码无效
+import-bad-unit-length = 单位代码应为18位
+import-bad-unit-format = 单位代码含有无效字符
+import-bad-unit-checksum = 单位代码校验位不正确
+import-bad-unknown-unit = 单位代码 { $code } 未登记，请先导入单位
+import-bad-duplicate = 与第 { $other } 行重复
+import-bad-name-mismatch = 姓名与系统中该身份证号的姓名不一致
+import-bad-name-differs = 姓名与第 { $other } 行同一身份证号的姓名不一致
+import-bad-subject = 科目“{ $value }”无效（应为 专业科目、公需必修 或 公需选修）
+import-bad-year = 年度“{ $value }”没有学习政策
+import-bad-hours-format = 学时“{ $value }”不是数字
+import-bad-hours-not_half = 学时“{ $value }”应为0.5的整数倍
+import-bad-hours-non_positive = 学时必须大于0
+import-bad-date = 完成日期“{ $value }”无效（应为 YYYY-MM-DD）
+import-bad-outside_year = 完成日期不在 { $year } 年度内（不能跨年登记）
+import-bad-above_max = 学时超过单条记录上限 { $max }
+import-bad-public_hours = 公需科目学时应为 { $expected }
+import-bad-source = 请用 --source 指明学时来源
+
+table-encoding = 文件编码无法识别（请使用 UTF-8 或 GB18030）
+table-unreadable = 文件无法读取或已损坏
+table-file_type = 不支持的文件类型 { $suffix }（请使用 .csv 或 .xlsx）
+table-missing_file = 文件不存在：{ $path }
+table-empty = 文件为空
+table-missing_columns = 缺少列：{ $columns }
+
+progress-public-mandatory = 公需必修课学时
+progress-public-elective = 公需选修课学时
+progress-professional-verified = 专业科目已审验学时
+progress-professional-pending = 专业科目待审验学时
+progress-total = 总学时

@@ -1,0 +1,87 @@
+"""Engines and sessions. One URL setting; the async driver is derived from it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+
+
+def _with_driver(url: str | URL, drivers: dict[str, str]) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in drivers:
+        raise ValueError(f"unsupported database: {backend} (use sqlite or postgresql)")
+    return parsed.set(drivername=drivers[backend])
+
+
+def async_url(url: str | URL) -> URL:
+    return _with_driver(url, _ASYNC_DRIVERS)
+
+
+def sync_url(url: str | URL) -> URL:
+    return _with_driver(url, _SYNC_DRIVERS)
+
+
+def ensure_sqlite_dir(url: str | URL) -> None:
+    """Create the directory of a file SQLite database, so the first run just works."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers work during a write; foreign keys are off by default in SQLite
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def install_sqlite_pragmas(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    ensure_sqlite_dir(url)
+    engine = create_async_engine(async_url(url), **kwargs)
+    install_sqlite_pragmas(engine.sync_engine)
+    return engine
+
+
+class Database:
+    """An async engine with its session factory; one per process."""
+
+    def __init__(self, url: str | URL, **engine_kwargs: Any) -> None:
+        self.url = make_url(url)
+        self.engine = make_async_engine(url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits on success, rolls back on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
