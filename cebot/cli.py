@@ -9,11 +9,10 @@ import asyncio
 import json
 import logging
 import os
-import sys
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -175,8 +174,15 @@ def _report_import(path: Path, job: Callable[[AppContext], Awaitable[ImportResul
             typer.echo("  " + t("cli-import-row", line=problem.line, reason=reason), err=True)
         raise typer.Exit(1) from None
     typer.echo(
-        t("cli-import-done", file=path.name, rows=result.rows, added=result.added,
-          updated=result.updated, unchanged=result.unchanged, people=result.people_created)
+        t(
+            "cli-import-done",
+            file=path.name,
+            rows=result.rows,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            people=result.people_created,
+        )
     )
 
 
@@ -219,8 +225,13 @@ def demo() -> None:
 
     result = run_with_context(_settings(), seed_demo)
     typer.echo(
-        _t()("cli-demo-done", units=result.units.rows, people=result.people.rows,
-             hours=result.hours.rows, added=result.hours.added + result.claims_added)
+        _t()(
+            "cli-demo-done",
+            units=result.units.rows,
+            people=result.people.rows,
+            hours=result.hours.rows,
+            added=result.hours.added + result.claims_added,
+        )
     )
 
 
@@ -237,7 +248,9 @@ def progress(
     """One person's year: public and professional hours, total, complete, hours still needed."""
     t = _t()
     try:
-        result = run_with_context(_settings(), lambda ctx: progress_by_id_number(ctx, id_number, year))
+        result = run_with_context(
+            _settings(), lambda ctx: progress_by_id_number(ctx, id_number, year)
+        )
     except InvalidIdNumber as exc:
         fail(t(f"import-bad-id-{exc.reason}"))
     except PersonNotFound:
@@ -248,8 +261,9 @@ def progress(
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         return
     ev = result.evaluation
-    lines = [t("cli-progress-title", name=result.person.name, masked=result.person.id_masked,
-               year=year)]
+    lines = [
+        t("cli-progress-title", name=result.person.name, masked=result.person.id_masked, year=year)
+    ]
     for label, value in (
         ("progress-public-mandatory", ev.public_mandatory_hours),
         ("progress-public-elective", ev.public_elective_hours),
@@ -259,8 +273,12 @@ def progress(
     ):
         lines.append("  " + t("cli-progress-line", label=t(label), value=format_hours(value)))
     lines.append(
-        "  " + (t("cli-progress-complete") if ev.complete
-                else t("cli-progress-incomplete", needed=format_hours(ev.professional_hours_needed)))
+        "  "
+        + (
+            t("cli-progress-complete")
+            if ev.complete
+            else t("cli-progress-incomplete", needed=format_hours(ev.professional_hours_needed))
+        )
     )
     typer.echo("\n".join(lines))
 
@@ -277,9 +295,7 @@ def chat(
     from bot.console import run_console
 
     settings = _settings()
-    run_with_context(
-        settings, lambda ctx: run_console(ctx, language=settings.language, user=user)
-    )
+    run_with_context(settings, lambda ctx: run_console(ctx, language=settings.language, user=user))
 
 
 @app.command("run")
@@ -318,10 +334,6 @@ def start() -> None:
 def main() -> None:
     logging.basicConfig(level=os.environ.get("CEBOT_LOG_LEVEL", "WARNING"))
     app()
-
-
-def _exit(code: int) -> Any:  # pragma: no cover - used by `python -m cebot`
-    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, alias="CEBOT_WEBHOOK_SECRET")
     listen_host: str = Field(default="127.0.0.1", alias="CEBOT_LISTEN_HOST")
     listen_port: int = Field(default=8080, alias="CEBOT_LISTEN_PORT")
+
+    @field_validator(
+        "telegram_bot_token", "secret_key", "webhook_secret", "policy_dir", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # `TELEGRAM_BOT_TOKEN=` copied from .env.example means "not set yet"
+        return None if isinstance(value, str) and not value.strip() else value
 
     @cached_property
     def secret(self) -> bytes:

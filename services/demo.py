@@ -19,8 +19,14 @@ from storage.models import HourRecord, Person
 DEMO_SOURCE = "广西专业技术人员继续教育基地（演示）"
 # (ID number, claim key, title, organiser, day, hours): claims waiting for the unit's review
 _PENDING_CLAIMS = [
-    ("450305198511230448", "demo-claim-1", "市级教研活动：作业设计专题", "柳州市教育局",
-     date(2024, 10, 16), Fraction(12)),
+    (
+        "450305198511230448",
+        "demo-claim-1",
+        "市级教研活动：作业设计专题",
+        "柳州市教育局",
+        date(2024, 10, 16),
+        Fraction(12),
+    ),
 ]
 
 
@@ -57,11 +63,21 @@ async def seed_demo(ctx: AppContext) -> DemoResult:
             if exists is None:
                 session.add(
                     HourRecord(
-                        person_id=person.id, year=day.year, subject=Subject.PROFESSIONAL.value,
-                        origin="claim", dedup_key=key, unit_id=person.unit_id,
-                        category="training", title=title, organiser=organiser, started_on=day,
-                        completed_on=day, hours=hours_claimed,
-                        status=RecordStatus.PENDING.value, pledged_at=now, created_at=now,
+                        person_id=person.id,
+                        year=day.year,
+                        subject=Subject.PROFESSIONAL.value,
+                        origin="claim",
+                        dedup_key=key,
+                        unit_id=person.unit_id,
+                        category="training",
+                        title=title,
+                        organiser=organiser,
+                        started_on=day,
+                        completed_on=day,
+                        hours=hours_claimed,
+                        status=RecordStatus.PENDING.value,
+                        pledged_at=now,
+                        created_at=now,
                     )
                 )
                 added += 1

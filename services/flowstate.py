@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from services.context import AppContext
 from storage.models import FlowState, ProcessedUpdate
@@ -35,6 +36,8 @@ def save_flow_state(
     state.step = step
     state.data = dict(data)  # a new object: JSON columns do not track in-place changes
     state.updated_at = now
+    # an equal value would be no change to SQLAlchemy; the UPDATE (and version check) must run
+    flag_modified(state, "updated_at")
 
 
 async def mark_update_processed(ctx: AppContext, update_id: int) -> bool:

@@ -35,6 +35,7 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def current_revision(url: str) -> str | None:
+    ensure_sqlite_dir(url)
     engine = create_engine(sync_url(url))
     install_sqlite_pragmas(engine)
     try:
