@@ -37,7 +37,7 @@ class Translator:
                 if message.value is None:
                     continue
                 text, _errors = bundle.format_pattern(message.value, _plain_numbers(args))
-                return text
+                return str(text)
         return key  # a missing key shows itself, which tests catch
 
     def has(self, key: str) -> bool:
