@@ -69,12 +69,13 @@ def ceil_to_half(value: Fraction) -> Fraction:
 
 
 def format_hours(hours: Fraction) -> str:
-    """'12' or '12.5' (hours are multiples of 0.5, so one decimal is always exact)."""
+    """'12', '12.5' or '-0.5' (hours are multiples of 0.5, so one decimal is always exact)."""
     if hours.denominator == 1:
         return str(hours.numerator)
-    return (
-        f"{hours.numerator // hours.denominator}.5" if hours.denominator == 2 else str(float(hours))
-    )
+    if hours.denominator == 2:
+        sign = "-" if hours < 0 else ""
+        return f"{sign}{abs(hours.numerator) // 2}.5"
+    return str(float(hours))
 
 
 def hours_json(hours: Fraction) -> int | float:

@@ -147,6 +147,15 @@ def _time(value: Any, name: str, problems: list[str]) -> time:
         return time(0, 0)
 
 
+def _int(value: Any, name: str, problems: list[str]) -> int:
+    # bool is an int in Python and floats would be truncated silently: refuse both
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if value is not None:  # a missing value was reported by _get already
+        problems.append(f"{name}: not a whole number: {value!r}")
+    return 0
+
+
 def _get(data: Mapping[str, Any], path: str, problems: list[str], default: Any = ...) -> Any:
     node: Any = data
     for part in path.split("."):
@@ -162,22 +171,31 @@ def _get(data: Mapping[str, Any], path: str, problems: list[str], default: Any =
 def parse_policy(data: Mapping[str, Any]) -> Policy:
     """Build a Policy from a parsed policy file and check it is coherent, or raise PolicyError."""
     p: list[str] = []
-    year = _get(data, "year", p)
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        p.append(f"year: not a year: {year!r}")
-        year = 0
+    year = _get(data, "year", p, None)
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        p.append(f"year: not a year between 2000 and 2100: {year!r}")
+        year = 2000  # placeholder so the remaining fields can still be checked
     exam = ExamPolicy(
-        attempts=int(_get(data, "exam.attempts", p) or 0),
-        question_count=int(_get(data, "exam.question_count", p) or 0),
-        pass_mark_percent=int(_get(data, "exam.pass_mark_percent", p) or 0),
-        time_limit_minutes=int(_get(data, "exam.time_limit_minutes", p, 0)),
-        remedial_attempts=int(_get(data, "exam.remedial_attempts", p, 0)),
+        attempts=_int(_get(data, "exam.attempts", p), "exam.attempts", p),
+        question_count=_int(_get(data, "exam.question_count", p), "exam.question_count", p),
+        pass_mark_percent=_int(
+            _get(data, "exam.pass_mark_percent", p), "exam.pass_mark_percent", p
+        ),
+        time_limit_minutes=_int(
+            _get(data, "exam.time_limit_minutes", p, 0), "exam.time_limit_minutes", p
+        ),
+        remedial_attempts=_int(
+            _get(data, "exam.remedial_attempts", p, 0), "exam.remedial_attempts", p
+        ),
         defaults_note=str(_get(data, "exam.defaults_note", p, "")),
     )
     categories = []
     seen_codes: set[str] = set()
     for i, raw in enumerate(_get(data, "professional.categories", p, []) or []):
         name = f"professional.categories[{i}]"
+        if not isinstance(raw, Mapping):
+            p.append(f"{name}: not a table")
+            continue
         code = str(raw.get("code", ""))
         if not code or code in seen_codes:
             p.append(f"{name}.code: missing or repeated: {code!r}")
@@ -226,10 +244,12 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
         ),
         categories=tuple(categories),
         public_reminder_days=tuple(
-            int(d) for d in _get(data, "reminders.public_days_before", p, [])
+            _int(d, "reminders.public_days_before", p)
+            for d in _get(data, "reminders.public_days_before", p, [])
         ),
         professional_reminder_days=tuple(
-            int(d) for d in _get(data, "reminders.professional_days_before", p, [])
+            _int(d, "reminders.professional_days_before", p)
+            for d in _get(data, "reminders.professional_days_before", p, [])
         ),
         send_from=_time(_get(data, "reminders.send_from", p, "09:00"), "send_from", p),
         send_until=_time(_get(data, "reminders.send_until", p, "21:00"), "send_until", p),
@@ -248,11 +268,8 @@ def check_policy(policy: Policy) -> list[str]:
         p.append("requirement.min_total_hours must be positive")
     if not 0 < policy.professional_share < 1:
         p.append("requirement.professional_share must lie strictly between 0 and 1")
-    public_total = policy.mandatory_hours + policy.elective_hours
     if policy.mandatory_hours <= 0 or policy.elective_hours < 0:
         p.append("public hours must be positive")
-    elif public_total > policy.min_total_hours * (1 - policy.professional_share):
-        p.append("public hours exceed the non-professional share of the minimum total")
     if policy.public_deadline.year != y:
         p.append("public.mandatory.deadline must lie inside the policy's year")
     if policy.makeup_until is not None and policy.makeup_until <= policy.public_deadline:
