@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core.rules import RecordStatus, Subject
 from services.context import AppContext
 from services.imports import ImportResult, import_hours, import_people, import_units
+from services.question_bank import seed_demo_content
 from storage.models import HourRecord, Person
 
 DEMO_SOURCE = "广西专业技术人员继续教育基地（演示）"
@@ -81,4 +82,5 @@ async def seed_demo(ctx: AppContext) -> DemoResult:
                     )
                 )
                 added += 1
+    await seed_demo_content(ctx)
     return DemoResult(units, people, hours, added)

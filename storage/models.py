@@ -433,3 +433,8 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[str | None] = mapped_column(String(50))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# Tables of later features live in their own modules; importing them here puts them on
+# Base.metadata wherever the models are loaded (Alembic, tests, the application).
+import storage.exam_models  # noqa: E402, F401
