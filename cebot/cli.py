@@ -51,11 +51,13 @@ app.add_typer(hours_app, name="hours")
 
 def _register_feature_commands() -> None:
     # feature modules import cebot.cli lazily inside their commands, so this order is safe
+    from cebot.cli_certificates import certificates_app
     from cebot.cli_content import courses_app, exam_app, questions_app
 
     app.add_typer(courses_app, name="courses")
     app.add_typer(questions_app, name="questions")
     app.add_typer(exam_app, name="exam")
+    app.add_typer(certificates_app, name="certificates")
 
 
 _register_feature_commands()
