@@ -109,6 +109,20 @@ async def _people_by_hash(session: AsyncSession, hashes: Sequence[str]) -> dict[
     return found
 
 
+async def _person_refs_by_hash(session: AsyncSession, hashes: Sequence[str]) -> dict[str, Any]:
+    """(id, name, unit_id) by ID hash: only the columns an import needs, no ORM objects."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(hashes):
+        rows = await session.execute(
+            select(Person.id_hash, Person.id, Person.name, Person.unit_id).where(
+                Person.id_hash.in_(chunk)
+            )
+        )
+        for row in rows:
+            found[row.id_hash] = row
+    return found
+
+
 async def _units_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, Unit]:
     found: dict[str, Unit] = {}
     for chunk in _chunks(codes):
@@ -280,8 +294,44 @@ class _HourRow:
     key: str
 
 
+class _CachedParsers:
+    """A file of 100,000 rows holds far fewer distinct ID numbers, hours and dates: each
+    distinct value is checked once (the check itself stays the core's)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.today = ctx.today()
+        self._ids: dict[str, str | InvalidIdNumber] = {}
+        self._hours: dict[str, Fraction | InvalidHours] = {}
+        self._dates: dict[str, date | None] = {}
+
+    def id_number(self, raw: str) -> str | InvalidIdNumber:
+        found = self._ids.get(raw)
+        if found is None:
+            try:
+                found = parse_id_number(raw, today=self.today).value
+            except InvalidIdNumber as exc:
+                found = exc
+            self._ids[raw] = found
+        return found
+
+    def hours(self, raw: str) -> Fraction | InvalidHours:
+        found = self._hours.get(raw)
+        if found is None:
+            try:
+                found = parse_hours(raw)
+            except InvalidHours as exc:
+                found = exc
+            self._hours[raw] = found
+        return found
+
+    def date(self, raw: str) -> date | None:
+        if raw not in self._dates:
+            self._dates[raw] = parse_date(raw)
+        return self._dates[raw]
+
+
 def _parse_hour_row(
-    ctx: AppContext, row: Row, source: str, problems: list[RowProblem]
+    ctx: AppContext, row: Row, source: str, problems: list[RowProblem], cache: _CachedParsers
 ) -> _HourRow | None:
     v = row.values
     before = len(problems)
@@ -297,7 +347,12 @@ def _parse_hour_row(
         "completed_on",
     ):
         return None
-    id_number = _parse_id(row, problems, ctx)
+    parsed_id = cache.id_number(v["id_number"])
+    id_number = None
+    if isinstance(parsed_id, InvalidIdNumber):
+        problems.append(RowProblem(row.line, f"id-{parsed_id.reason}"))
+    else:
+        id_number = parsed_id
     subject = parse_subject(v["subject"])
     if subject is None:
         problems.append(RowProblem(row.line, "subject", {"value": v["subject"]}))
@@ -305,12 +360,15 @@ def _parse_hour_row(
     policy = ctx.policies.get(year) if year is not None else None
     if policy is None:
         problems.append(RowProblem(row.line, "year", {"value": v["year"]}))
-    try:
-        hours: Fraction | None = parse_hours(v["hours"])
-    except InvalidHours as exc:
-        problems.append(RowProblem(row.line, f"hours-{exc.reason}", {"value": v["hours"]}))
-        hours = None
-    completed_on = parse_date(v["completed_on"])
+    parsed_hours = cache.hours(v["hours"])
+    hours: Fraction | None = None
+    if isinstance(parsed_hours, InvalidHours):
+        problems.append(
+            RowProblem(row.line, f"hours-{parsed_hours.reason}", {"value": v["hours"]})
+        )
+    else:
+        hours = parsed_hours
+    completed_on = cache.date(v["completed_on"])
     if completed_on is None:
         problems.append(RowProblem(row.line, "date", {"value": v["completed_on"]}))
     if subject is Subject.PROFESSIONAL and not v.get("course_code"):
@@ -363,8 +421,9 @@ async def import_hours(
     parsed: list[_HourRow] = []
     seen: dict[tuple[str, str], int] = {}
     names: dict[str, tuple[str, int]] = {}
+    cache = _CachedParsers(ctx)
     for row in rows:
-        hr = _parse_hour_row(ctx, row, source, problems)
+        hr = _parse_hour_row(ctx, row, source, problems, cache)
         if hr is None:
             continue
         if (hr.id_number, hr.key) in seen:
@@ -379,7 +438,7 @@ async def import_hours(
     hashes = {i: ctx.ids.lookup_hash(i) for i in names}
     now = ctx.now()
     async with ctx.db.transaction() as session:
-        people = await _people_by_hash(session, list(hashes.values()))
+        people = await _person_refs_by_hash(session, list(hashes.values()))
         for hr in parsed:
             person = people.get(hashes[hr.id_number])
             if person is not None and person.name != hr.name:
@@ -393,9 +452,10 @@ async def import_hours(
             if hashes[i] not in people
         ]
         if new_people:
-            await session.execute(insert(Person), new_people)
-            created = await _people_by_hash(session, [p["id_hash"] for p in new_people])
-            people.update(created)
+            await session.execute(insert(Person.__table__), new_people)
+            people.update(
+                await _person_refs_by_hash(session, [p["id_hash"] for p in new_people])
+            )
 
         person_ids = {i: people[h].id for i, h in hashes.items()}
         unit_ids = {people[h].id: people[h].unit_id for h in hashes.values()}
@@ -439,7 +499,9 @@ async def import_hours(
                 }
             )
         if records:
-            await session.execute(insert(HourRecord), records)
+            # Core insert through the table: one executemany. (The ORM bulk path splits the
+            # batch wherever a row's None-valued keys differ, e.g. public vs professional rows.)
+            await session.execute(insert(HourRecord.__table__), records)
         await session.execute(
             update(ImportBatch).where(ImportBatch.id == batch.id).values(added=len(records))
         )

@@ -89,8 +89,10 @@ def read_table(path: Path, columns: Mapping[str, tuple[str, ...]]) -> list[Row]:
     if missing:
         raise TableError("missing_columns", columns=", ".join(missing))
     result = []
+    csv_cells = path.suffix.lower() == ".csv"
     for line, raw in enumerate(rows, start=2):
-        cells = [_cell(v) for v in raw]
+        # CSV cells are already text: strip them without the per-type conversion of XLSX cells
+        cells = [v.strip() for v in raw] if csv_cells else [_cell(v) for v in raw]
         if not any(cells):
             continue
         values = {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
