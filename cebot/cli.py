@@ -24,7 +24,7 @@ from services.context import AppContext
 from services.i18n import Translator, translator
 from services.imports import ImportRejected, ImportResult, import_hours, import_people, import_units
 from services.pii import IdProtector
-from services.policies import PolicyBook
+from services.policies import SHANGHAI, PolicyBook
 from services.progress import PersonNotFound, YearWithoutPolicy, progress_by_id_number
 from services.tabular import TableError
 from storage import migrate
@@ -300,6 +300,42 @@ def progress(
 # ------------------------------------------------------------------------------------ bot
 
 
+@app.command("invite")
+@friendly
+def invite(
+    role: Annotated[str, typer.Argument(help="reviewer, organiser or admin")],
+    unit: Annotated[str | None, typer.Option(help="Unit code (reviewers).")] = None,
+    source: Annotated[str | None, typer.Option(help="Import source name (organisers).")] = None,
+    bot: Annotated[str | None, typer.Option(help="The bot's @username, to print a link.")] = None,
+) -> None:
+    """A one-time invitation (expires) for a reviewer, organiser or administrator."""
+    from services.onboarding import UnknownUnit, issue_invitation
+
+    t = _t()
+    if role not in ("reviewer", "organiser", "admin"):
+        fail(t("cli-invite-role"))
+    try:
+        issued = run_with_context(
+            _settings(),
+            lambda ctx: issue_invitation(
+                ctx, role=role, actor="cli", unit_code=unit, source=source
+            ),
+        )
+    except UnknownUnit:
+        fail(t("cli-invite-unknown-unit", code=unit or "-"))
+    except ValueError:
+        fail(t("cli-invite-needs", role=role))
+    link = issued.deep_link(bot) if bot else f"/start {issued.code}"
+    typer.echo(
+        t(
+            "cli-invite-done",
+            role=role,
+            link=link,
+            expires=issued.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        )
+    )
+
+
 @app.command("chat")
 @friendly
 def chat(
@@ -336,7 +372,7 @@ def start() -> None:
     from services.demo import seed_demo
 
     settings = _settings()
-    ensure_migrated(settings)
+    migrate.upgrade(settings.database_url)  # the one-machine path: upgrades after a `git pull`
     run_with_context(settings, seed_demo)
     if settings.telegram_bot_token is None:
         typer.echo(_t()("cli-no-token"))

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hours import InvalidHours, format_hours, parse_hours
@@ -26,7 +26,7 @@ from core.uscc import InvalidUnitCode, parse_unit_code
 from services.audit import audit
 from services.context import AppContext
 from services.tabular import Row, parse_date, read_table
-from storage.models import HourRecord, ImportBatch, Person, Unit
+from storage.models import Base, HourRecord, ImportBatch, Person, Unit
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 T = TypeVar("T")
@@ -107,6 +107,10 @@ async def _people_by_hash(session: AsyncSession, hashes: Sequence[str]) -> dict[
         for person in await session.scalars(select(Person).where(Person.id_hash.in_(chunk))):
             found[person.id_hash] = person
     return found
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
 
 
 async def _person_refs_by_hash(session: AsyncSession, hashes: Sequence[str]) -> dict[str, Any]:
@@ -281,7 +285,7 @@ def _new_person(
 
 
 @dataclass(slots=True)
-class _HourRow:
+class HourRow:
     line: int
     id_number: str
     name: str
@@ -332,7 +336,7 @@ class _CachedParsers:
 
 def _parse_hour_row(
     ctx: AppContext, row: Row, source: str, problems: list[RowProblem], cache: _CachedParsers
-) -> _HourRow | None:
+) -> HourRow | None:
     v = row.values
     before = len(problems)
     if not _required(
@@ -394,7 +398,7 @@ def _parse_hour_row(
         course_code=v.get("course_code", ""),
         completed_on=completed_on,
     )
-    return _HourRow(
+    return HourRow(
         row.line,
         id_number,
         v["name"],
@@ -408,17 +412,20 @@ def _parse_hour_row(
     )
 
 
-async def import_hours(
-    ctx: AppContext, path: Path, *, source: str, actor: str = "cli"
-) -> ImportResult:
-    """Hours from an organiser, an industry system, or the public-subject system (migration).
-    Unknown people are created from the row and linked when they bind in the bot."""
-    source = source.strip()
-    if not source:
-        raise ImportRejected([RowProblem(0, "source")])
-    rows = read_table(path, HOUR_COLUMNS)
+@dataclass(slots=True)
+class CheckedHourRows:
+    """What the file itself says, before any database look-up."""
+
+    parsed: list[HourRow]
+    names: dict[str, tuple[str, int]]  # ID number -> (name, first line)
+    problems: list[RowProblem]
+
+
+def validate_hour_rows(ctx: AppContext, rows: Sequence[Row], source: str) -> CheckedHourRows:
+    """Every per-row and within-file check of an hours import; shared by `import_hours` and the
+    organiser's preview in the bot, so both report the same bad lines."""
     problems: list[RowProblem] = []
-    parsed: list[_HourRow] = []
+    parsed: list[HourRow] = []
     seen: dict[tuple[str, str], int] = {}
     names: dict[str, tuple[str, int]] = {}
     cache = _CachedParsers(ctx)
@@ -435,6 +442,20 @@ async def import_hours(
             problems.append(RowProblem(hr.line, "name-differs", {"other": first[1]}))
             continue
         parsed.append(hr)
+    return CheckedHourRows(parsed, names, problems)
+
+
+async def import_hours(
+    ctx: AppContext, path: Path, *, source: str, actor: str = "cli"
+) -> ImportResult:
+    """Hours from an organiser, an industry system, or the public-subject system (migration).
+    Unknown people are created from the row and linked when they bind in the bot."""
+    source = source.strip()
+    if not source:
+        raise ImportRejected([RowProblem(0, "source")])
+    rows = read_table(path, HOUR_COLUMNS)
+    checked = validate_hour_rows(ctx, rows, source)
+    parsed, names, problems = checked.parsed, checked.names, checked.problems
     hashes = {i: ctx.ids.lookup_hash(i) for i in names}
     now = ctx.now()
     async with ctx.db.transaction() as session:
@@ -452,7 +473,7 @@ async def import_hours(
             if hashes[i] not in people
         ]
         if new_people:
-            await session.execute(insert(Person.__table__), new_people)
+            await session.execute(insert(_table(Person)), new_people)
             people.update(
                 await _person_refs_by_hash(session, [p["id_hash"] for p in new_people])
             )
@@ -501,7 +522,7 @@ async def import_hours(
         if records:
             # Core insert through the table: one executemany. (The ORM bulk path splits the
             # batch wherever a row's None-valued keys differ, e.g. public vs professional rows.)
-            await session.execute(insert(HourRecord.__table__), records)
+            await session.execute(insert(_table(HourRecord)), records)
         await session.execute(
             update(ImportBatch).where(ImportBatch.id == batch.id).values(added=len(records))
         )

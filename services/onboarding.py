@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.idnumber import IdNumber
@@ -44,7 +45,8 @@ class ProtectedId:
 
     @classmethod
     def of(cls, ctx: AppContext, number: IdNumber) -> ProtectedId:
-        return cls(ctx.ids.lookup_hash(number.value), ctx.ids.encrypt(number.value), number.masked())
+        value = number.value
+        return cls(ctx.ids.lookup_hash(value), ctx.ids.encrypt(value), number.masked())
 
     def as_data(self) -> dict[str, str]:
         return {"id_hash": self.id_hash, "id_cipher": self.id_cipher, "id_masked": self.id_masked}
@@ -108,7 +110,12 @@ async def bind_account(
 
 
 async def create_unconfirmed_person(
-    session: AsyncSession, ctx: AppContext, account: Account, pid: ProtectedId, name: str, unit: Unit
+    session: AsyncSession,
+    ctx: AppContext,
+    account: Account,
+    pid: ProtectedId,
+    name: str,
+    unit: Unit,
 ) -> Person:
     """A person missing from the roster who chose their unit: unconfirmed until its reviewer
     confirms them."""
@@ -236,6 +243,47 @@ async def create_invitation(
     return code
 
 
+@dataclass(frozen=True)
+class IssuedInvitation:
+    code: str
+    role: str
+    expires_at: datetime
+
+    def deep_link(self, bot_username: str) -> str:
+        """What the invitee opens: Telegram starts the bot with `/start <code>`."""
+        return f"https://t.me/{bot_username.lstrip('@')}?start={self.code}"
+
+
+class UnknownUnit(LookupError):
+    pass
+
+
+async def issue_invitation(
+    ctx: AppContext,
+    *,
+    role: str,
+    actor: str,
+    unit_code: str | None = None,
+    source: str | None = None,
+    ttl: timedelta = INVITATION_TTL,
+) -> IssuedInvitation:
+    """One transaction, for the command line (`cebot invite reviewer --unit CODE`, ...).
+    Raises UnknownUnit, or ValueError for a role without its unit or source."""
+    async with ctx.db.transaction() as session:
+        unit_id = None
+        if unit_code is not None:
+            unit = await session.scalar(
+                select(Unit).where(Unit.code == normalize_unit_code(unit_code))
+            )
+            if unit is None:
+                raise UnknownUnit(unit_code)
+            unit_id = unit.id
+        code = await create_invitation(
+            session, ctx, role=role, actor=actor, unit_id=unit_id, source=source, ttl=ttl
+        )
+        return IssuedInvitation(code, role, ctx.now() + ttl)
+
+
 async def redeem_invitation(
     session: AsyncSession, ctx: AppContext, account: Account, code: str
 ) -> Role:
@@ -250,8 +298,15 @@ async def redeem_invitation(
         raise InvitationInvalid("used")
     if invitation.expires_at <= now:
         raise InvitationInvalid("expired")
-    invitation.used_at = now
-    invitation.used_by = account.id
+    # compare-and-set: of two accounts redeeming one code at once, exactly one wins
+    claimed: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now, used_by=account.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvitationInvalid("used")
     role = Role(
         account_id=account.id,
         role=invitation.role,

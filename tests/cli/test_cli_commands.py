@@ -118,3 +118,18 @@ def test_real_command_never_prints_a_traceback(env: dict[str, str]) -> None:
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Cannot connect to the database" in proc.stderr
+
+
+def test_invite_needs_a_known_unit_and_prints_a_one_time_link(env: dict[str, str]) -> None:
+    run("demo")
+    code, _, err = run("invite", "reviewer")
+    assert code == 1 and "needs --unit" in err
+    code, _, err = run("invite", "reviewer", "--unit", "91350100M000100Y43")
+    assert code == 1 and "not registered" in err
+    code, _, err = run("invite", "janitor")
+    assert code == 1
+    code, out, _ = run("invite", "reviewer", "--unit", "12450000MB0A12340J", "--bot", "@x_bot")
+    assert code == 0 and "https://t.me/x_bot?start=" in out
+    first = out.strip().rsplit("start=", 1)[1]
+    code, out, _ = run("invite", "admin", "--bot", "x_bot")
+    assert code == 0 and out.strip().rsplit("start=", 1)[1] != first

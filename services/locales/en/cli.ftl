@@ -59,3 +59,8 @@ progress-public-elective = Public elective hours
 progress-professional-verified = Professional hours, verified
 progress-professional-pending = Professional hours, pending review
 progress-total = Total hours
+
+cli-invite-role = The role is reviewer, organiser or admin.
+cli-invite-unknown-unit = Unit { $code } is not registered.
+cli-invite-needs = A { $role } invitation needs --unit (reviewers) or --source (organisers).
+cli-invite-done = { $role } invitation (works once, until { $expires }): { $link }

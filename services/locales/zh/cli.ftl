@@ -59,3 +59,8 @@ progress-public-elective = 公需选修课学时
 progress-professional-verified = 专业科目已审验学时
 progress-professional-pending = 专业科目待审验学时
 progress-total = 总学时
+
+cli-invite-role = 角色应为 reviewer（单位审验）、organiser（培训组织单位）或 admin（管理员）。
+cli-invite-unknown-unit = 单位代码 { $code } 未登记。
+cli-invite-needs = { $role } 邀请需要 --unit（审验人员）或 --source（培训组织单位）。
+cli-invite-done = 已生成 { $role } 邀请（一次有效，{ $expires } 前使用）：{ $link }

@@ -1,0 +1,60 @@
+"""The one application factory, for long polling and for the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.flows import Engine
+from bot.handlers.commands import post_init
+from bot.handlers.ordering import PerUserUpdateProcessor
+from bot.handlers.telegram import install
+from bot.webhook import ALLOWED_UPDATES, WEBHOOK_PATH, create_webhook_app
+from cebot.settings import Settings
+from services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 64
+
+
+def build_application(settings: Settings, ctx: AppContext) -> Application:  # type: ignore[type-arg]
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set (try `cebot chat` to use the terminal)")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .concurrent_updates(PerUserUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .post_init(post_init)
+        .build()
+    )
+    install(application, Engine(ctx))
+    return application
+
+
+def run_polling(settings: Settings, ctx: AppContext) -> None:
+    application = build_application(settings, ctx)
+    # PTB deletes a webhook left from a webhook deployment before it starts polling
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+
+
+def run_webhook(settings: Settings, ctx: AppContext) -> None:
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not secret:
+        raise ValueError("CEBOT_WEBHOOK_SECRET must be set for the webhook")
+    application = build_application(settings, ctx)
+    web = create_webhook_app(
+        application,
+        ctx,
+        secret=secret,
+        webhook_url=settings.public_url.rstrip("/") + WEBHOOK_PATH,
+    )
+    config = uvicorn.Config(web, host=settings.listen_host, port=settings.listen_port)
+    asyncio.run(uvicorn.Server(config).serve())

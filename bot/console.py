@@ -1,0 +1,99 @@
+"""The terminal adapter (`cebot chat`): the same flows as on Telegram, buttons shown as
+numbered choices. Lets anyone try the bot on a fresh machine without a Telegram token."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import TextIO
+
+from bot.flows import Button, ChannelUser, Engine, Event, Outcome
+from services.context import AppContext
+from services.i18n import translator
+
+log = logging.getLogger(__name__)
+
+# erase the line just typed (cursor up one line, clear it): used after an ID number
+_ERASE_LAST_LINE = "\x1b[1A\x1b[2K"
+
+
+class ConsoleSession:
+    """Holds the buttons on screen, so that typing "2" presses the second one."""
+
+    def __init__(self, engine: Engine, user: ChannelUser, output: TextIO) -> None:
+        self.engine = engine
+        self.user = user
+        self.output = output
+        self.choices: list[Button] = []
+        self.language = user.language_hint or "zh"
+
+    def write(self, text: str) -> None:
+        self.output.write(text + "\n")
+        self.output.flush()
+
+    async def send(self, event: Event) -> None:
+        try:
+            outcome = await self.engine.handle(self.user, event)
+        except Exception:
+            # the traceback goes to the log only; the console user gets a plain sentence
+            log.exception("console turn failed")
+            self.write(translator(self.language)("console-error"))
+            return
+        self.render(outcome)
+
+    def render(self, outcome: Outcome) -> None:
+        self.language = outcome.language
+        t = translator(outcome.language)
+        if outcome.delete_incoming:
+            if self.output.isatty():
+                self.output.write(_ERASE_LAST_LINE)
+            self.write(t("console-id-hidden"))
+        self.choices = []
+        for reply in outcome.replies:
+            self.write("")
+            self.write(reply.text)
+            for row in reply.buttons:
+                labels = []
+                for button in row:
+                    self.choices.append(button)
+                    labels.append(f"[{len(self.choices)}] {button.label}")
+                self.write("   " + "   ".join(labels))
+            if reply.file is not None:
+                self.write(f"📎 {reply.file.name}: {reply.file.path}")
+
+    def event_for(self, line: str) -> Event:
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            return Event.button(self.choices[int(text) - 1].data)
+        return Event.message(text)
+
+
+async def run_console(
+    ctx: AppContext,
+    *,
+    language: str = "zh",
+    input_stream: TextIO = sys.stdin,
+    output: TextIO = sys.stdout,
+    user: str = "console",
+) -> None:
+    """Chat in the terminal until /quit or end of input. State is in the database, so a
+    new session resumes where the last one stopped."""
+    session = ConsoleSession(
+        Engine(ctx), ChannelUser("console", user, language_hint=language), output
+    )
+    session.write(translator(language)("console-banner"))
+    await session.send(Event("open"))
+    while True:
+        if output.isatty():
+            output.write("> ")
+            output.flush()
+        line = await asyncio.to_thread(input_stream.readline)
+        if not line:  # EOF
+            break
+        if not line.strip():
+            continue
+        if line.strip().lower() in ("/quit", "/exit"):
+            break
+        await session.send(session.event_for(line))
+    session.write(translator(session.language)("console-bye"))

@@ -1,0 +1,180 @@
+"""The vocabulary of the flow engine: events in, replies out, and the declared shape of a flow.
+
+Nothing here knows Telegram: an adapter turns its updates into `Event`s and renders `Outcome`s.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.context import AppContext
+from services.i18n import Translator, translator
+from storage.models import Account, FlowState
+
+EventKind = Literal["text", "button", "command", "file", "open"]
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    file_id: str
+    name: str | None = None
+    mime: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One user action. `open` is an adapter starting a session (the console): resume the
+    current step, or greet."""
+
+    kind: EventKind
+    text: str = ""  # a message's text, or a command's arguments
+    command: str = ""  # "start" for "/start"
+    data: str = ""  # a button's callback data
+    file: IncomingFile | None = None
+
+    @classmethod
+    def message(cls, text: str) -> Event:
+        """A typed line: a command when it starts with '/', else text."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, args = stripped[1:].partition(" ")
+            # "/start@cebot_bot" in groups: the bot name is not part of the command
+            return cls("command", text=args.strip(), command=head.split("@")[0].lower())
+        return cls("text", text=text)
+
+    @classmethod
+    def button(cls, data: str) -> Event:
+        return cls("button", data=data)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError("callback data longer than 64 bytes")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: Keyboard = ()
+    file: OutgoingFile | None = None
+
+
+@dataclass
+class Outcome:
+    """What an adapter does after one event."""
+
+    replies: list[Reply] = field(default_factory=list)
+    delete_incoming: bool = False  # the user's message held personal data (an ID number)
+    notice: str | None = None  # short answer to a button press (a toast on Telegram)
+    button_accepted: bool = False  # the pressed keyboard is used up and may be removed
+    language: str = "zh"
+
+
+@dataclass(frozen=True)
+class ChannelUser:
+    channel: str  # "telegram", "console"
+    external_id: str
+    language_hint: str | None = None
+    display_name: str | None = None
+
+
+# ------------------------------------------------------------------ declared flows
+
+
+StepHandler = Callable[["Turn", Event], Awaitable[None]]
+PromptFn = Callable[["Turn"], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of a flow: what it asks, what it accepts, who handles the answer.
+
+    `prompt` is a message key, or a coroutine building the reply (for buttons from data).
+    `sensitive`: the answer is personal data; the adapter deletes the user's message.
+    """
+
+    prompt: str | PromptFn
+    accepts: frozenset[str]
+    handle: StepHandler
+    sensitive: bool = False
+
+
+TEXT = frozenset({"text"})
+BUTTONS = frozenset({"button"})
+TEXT_OR_BUTTONS = frozenset({"text", "button"})
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    first: str
+    steps: Mapping[str, Step]
+
+
+# ------------------------------------------------------------------ one turn
+
+
+@dataclass
+class Turn:
+    """Everything a step handler needs for one event, inside the engine's transaction.
+    Handlers change `flow`/`step`/`data` through goto/finish; the engine saves them."""
+
+    ctx: AppContext
+    session: AsyncSession
+    account: Account
+    state: FlowState
+    now: datetime
+    flow: str | None
+    step: str | None
+    data: dict[str, Any]
+    outcome: Outcome = field(default_factory=Outcome)
+    entered: bool = False  # a step was (re-)entered: the engine shows its prompt
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.account.language)
+
+    @property
+    def today(self) -> date:
+        return self.ctx.today()
+
+    def say(self, key: str, buttons: Keyboard = (), **args: Any) -> None:
+        self.outcome.replies.append(Reply(self.t(key, **args), buttons))
+
+    def add(self, reply: Reply) -> None:
+        self.outcome.replies.append(reply)
+
+    def goto(self, flow: str, step: str) -> None:
+        """Enter a step. A fresh nonce makes the buttons of any earlier step stale."""
+        self.flow, self.step = flow, step
+        self.data["_n"] = secrets.token_hex(2)
+        self.entered = True
+
+    def finish(self) -> None:
+        self.flow, self.step, self.data = None, None, {}
+        self.entered = False
+
+    def step_button(self, label: str, value: str) -> Button:
+        return Button(label, f"s:{self.data.get('_n', '')}:{value}")

@@ -1,0 +1,75 @@
+"""The engine: one transaction per event. Load the account and its flow state, feed the event
+to the router, save the new state with any domain change, return the replies.
+
+Two updates of the same user at once: the FlowState version makes one of them fail at commit;
+it is retried once on fresh state, and if it conflicts again the user is asked to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.flows.base import ChannelUser, Event, Outcome, Reply, Turn
+from bot.flows.router import dispatch
+from services.context import AppContext
+from services.flowstate import load_conversation, save_flow_state, track_writes, wrote_anything
+from services.i18n import normalize_language, translator
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "someone else changed this user's rows first": worth one retry.
+CONFLICTS = (StaleDataError, IntegrityError)
+
+
+class Engine:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def handle(self, user: ChannelUser, event: Event) -> Outcome:
+        for attempt in (1, 2):
+            try:
+                return await self._turn(user, event)
+            except CONFLICTS as exc:
+                # no details: the statement parameters may hold personal data
+                level = logging.INFO if attempt == 1 else logging.WARNING
+                log.log(level, "flow conflict on attempt %d: %s", attempt, type(exc).__name__)
+        language = normalize_language(user.language_hint)
+        return Outcome([Reply(translator(language)("err-busy"))], language=language)
+
+    async def _turn(self, user: ChannelUser, event: Event) -> Outcome:
+        now = self.ctx.now()
+        async with self.ctx.db.transaction() as session:
+            track_writes(session)
+            conversation = await load_conversation(
+                session,
+                channel=user.channel,
+                external_id=user.external_id,
+                now=now,
+                language=user.language_hint,
+                display_name=user.display_name,
+            )
+            account, state = conversation.account, conversation.state
+            turn = Turn(
+                ctx=self.ctx,
+                session=session,
+                account=account,
+                state=state,
+                now=now,
+                flow=state.flow,
+                step=state.step,
+                data=dict(state.data or {}),
+            )
+            await dispatch(turn, event)
+            save_flow_state(
+                state,
+                flow=turn.flow,
+                step=turn.step,
+                data=turn.data,
+                now=now,
+                domain_changed=wrote_anything(session),
+            )
+            turn.outcome.language = account.language
+            return turn.outcome

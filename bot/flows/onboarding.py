@@ -1,0 +1,218 @@
+"""Onboarding: /start binds the chat account to a person (ID number, name, and unit when the
+person is not in the roster); /start <code> redeems a staff invitation."""
+
+from __future__ import annotations
+
+from bot.flows.base import TEXT, TEXT_OR_BUTTONS, Event, Flow, Reply, Step, Turn
+from bot.flows.keyboards import back_to_menu, main_menu
+from bot.flows.menu import show_menu
+from core.idnumber import InvalidIdNumber, parse_id_number
+from services.accounts import bound_person, locked_until, record_failure, reset_failures
+from services.audit import audit
+from services.onboarding import (
+    BindRefused,
+    InvitationInvalid,
+    ProtectedId,
+    account_bound_to,
+    actor_of,
+    bind_account,
+    create_unconfirmed_person,
+    names_match,
+    person_by_hash,
+    redeem_invitation,
+    search_units,
+    unit_by_id,
+)
+from services.policies import SHANGHAI
+from storage.models import Person
+
+MAX_NAME_LENGTH = 50
+MAX_INVITATION_CODE = 64
+
+
+def _locked(turn: Turn) -> bool:
+    """Rate limit: while locked, inputs are refused and nothing is stored."""
+    until = locked_until(turn.account, turn.now)
+    if until is None:
+        return False
+    turn.say("onb-locked", until=until.astimezone(SHANGHAI).strftime("%H:%M"))
+    return True
+
+
+def _failed(turn: Turn) -> None:
+    if record_failure(turn.account, turn.now):
+        audit(
+            turn.session,
+            at=turn.now,
+            actor=actor_of(turn.account),
+            action="account.rate_limited",
+            entity="account",
+            entity_id=turn.account.id,
+        )
+        _locked(turn)
+
+
+# ------------------------------------------------------------------ /start
+
+
+async def start(turn: Turn, args: str) -> None:
+    if args:
+        await _redeem(turn, args)
+        return
+    person = await bound_person(turn.session, turn.account)
+    if person is not None:
+        turn.finish()
+        turn.say("onb-already-bound", name=person.name, masked=person.id_masked)
+        show_menu(turn)
+        return
+    if turn.flow == ONBOARDING.name:
+        turn.say("onb-restart")
+    else:
+        turn.say("onb-welcome")
+    turn.finish()
+    turn.goto(ONBOARDING.name, ONBOARDING.first)
+    _locked(turn)  # say so now rather than after the next answer
+
+
+async def _redeem(turn: Turn, code: str) -> None:
+    turn.finish()
+    if _locked(turn):
+        return
+    if len(code) > MAX_INVITATION_CODE:
+        turn.say("invite-unknown", buttons=main_menu(turn))
+        _failed(turn)
+        return
+    try:
+        role = await redeem_invitation(turn.session, turn.ctx, turn.account, code)
+    except InvitationInvalid as exc:
+        turn.say(f"invite-{exc.reason}", buttons=main_menu(turn))
+        _failed(turn)
+        return
+    reset_failures(turn.account)
+    turn.say("invite-ok", role=turn.t(f"role-{role.role}"), buttons=main_menu(turn))
+
+
+# ------------------------------------------------------------------ steps
+
+
+async def _take_id(turn: Turn, event: Event) -> None:
+    turn.outcome.delete_incoming = True  # whatever was typed here may be an ID number
+    if _locked(turn):
+        return
+    try:
+        number = parse_id_number(event.text, today=turn.today)
+    except InvalidIdNumber as exc:
+        turn.say(f"onb-id-invalid-{exc.reason}")
+        _failed(turn)
+        return
+    pid = ProtectedId.of(turn.ctx, number)
+    person = await person_by_hash(turn.session, pid.id_hash)
+    if person is not None:
+        holder = await account_bound_to(turn.session, person.id)
+        if holder is not None and holder.id != turn.account.id:
+            turn.say("onb-person-taken", masked=pid.id_masked)
+            return
+    turn.data.update(pid.as_data(), person_id=person.id if person else None)
+    turn.say("onb-id-ok", masked=pid.id_masked)
+    turn.goto(ONBOARDING.name, "name")
+
+
+async def _bind(turn: Turn, person: Person) -> None:
+    try:
+        await bind_account(turn.session, turn.ctx, turn.account, person)
+    except BindRefused as exc:
+        turn.finish()
+        turn.say(f"onb-refused-{exc.reason}", buttons=main_menu(turn))
+        return
+    reset_failures(turn.account)
+    unit = await unit_by_id(turn.session, person.unit_id) if person.unit_id else None
+    turn.finish()
+    turn.say(
+        "onb-bound" if person.unit_confirmed else "onb-bound-unconfirmed",
+        name=person.name,
+        masked=person.id_masked,
+        unit=unit.name if unit else "-",
+    )
+    show_menu(turn)
+
+
+async def _take_name(turn: Turn, event: Event) -> None:
+    if _locked(turn):
+        return
+    name = " ".join(event.text.split())
+    if not name or len(name) > MAX_NAME_LENGTH or any(ch.isdigit() for ch in name):
+        turn.say("onb-name-invalid")
+        return
+    person_id = turn.data.get("person_id")
+    if person_id is None:
+        turn.data["name"] = name
+        turn.goto(ONBOARDING.name, "unit")
+        return
+    person = await turn.session.get(Person, int(person_id))
+    if person is None:  # removed since the ID step: start again rather than guess
+        turn.finish()
+        turn.say("onb-expired", buttons=main_menu(turn))
+        return
+    if not names_match(name, person.name):
+        turn.say("onb-name-mismatch")
+        _failed(turn)
+        return
+    await _bind(turn, person)
+
+
+async def _unit_prompt(turn: Turn) -> Reply:
+    return Reply(turn.t("onb-ask-unit"), (back_to_menu(turn),))
+
+
+async def _take_unit(turn: Turn, event: Event) -> None:
+    if event.kind == "text":
+        units = await search_units(turn.session, event.text)
+        if not units:
+            turn.say("onb-unit-none", buttons=(back_to_menu(turn),))
+            return
+        turn.data["offered"] = [u.id for u in units]
+        rows = tuple((turn.step_button(f"{u.name} ({u.code[-6:]})", f"u{u.id}"),) for u in units)
+        turn.say("onb-unit-pick", buttons=(*rows, back_to_menu(turn)))
+        return
+    value = event.data
+    offered = turn.data.get("offered") or []
+    unit_id = int(value[1:]) if value.startswith("u") and value[1:].isdigit() else None
+    # only a unit this user was offered is accepted, whatever the button says
+    if unit_id is None or unit_id not in offered:
+        turn.outcome.notice = turn.t("btn-stale")
+        turn.say("btn-stale")
+        return
+    unit = await unit_by_id(turn.session, unit_id)
+    if unit is None:
+        turn.say("btn-stale")
+        return
+    pid = ProtectedId.from_data(turn.data)
+    if await person_by_hash(turn.session, pid.id_hash) is not None:
+        # imported by someone else meanwhile: the roster path must check the name
+        turn.finish()
+        turn.say("onb-expired", buttons=main_menu(turn))
+        return
+    person = await create_unconfirmed_person(
+        turn.session, turn.ctx, turn.account, pid, str(turn.data.get("name", "")), unit
+    )
+    turn.outcome.button_accepted = True
+    await _bind(turn, person)
+
+
+async def _id_prompt(turn: Turn) -> Reply:
+    return Reply(turn.t("onb-ask-id"), (back_to_menu(turn),))
+
+
+async def _name_prompt(turn: Turn) -> Reply:
+    return Reply(turn.t("onb-ask-name"), (back_to_menu(turn),))
+
+
+ONBOARDING = Flow(
+    name="onb",
+    first="id",
+    steps={
+        "id": Step(prompt=_id_prompt, accepts=TEXT, handle=_take_id, sensitive=True),
+        "name": Step(prompt=_name_prompt, accepts=TEXT, handle=_take_name),
+        "unit": Step(prompt=_unit_prompt, accepts=TEXT_OR_BUTTONS, handle=_take_unit),
+    },
+)

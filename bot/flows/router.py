@@ -1,0 +1,155 @@
+"""Where each event goes: commands and menu buttons work from every screen; text, step
+buttons and files go to the current step of the current flow."""
+
+from __future__ import annotations
+
+import re
+
+from bot.flows import menu, onboarding
+from bot.flows.base import Event, Flow, Reply, Step, Turn
+from bot.flows.keyboards import MENU_ACTIONS, main_menu
+from core.idnumber import ID_NUMBER_PATTERN
+from services.accounts import bound_person
+from services.i18n import LANGUAGES
+
+FLOWS: dict[str, Flow] = {f.name: f for f in (onboarding.ONBOARDING, menu.LEAVE)}
+
+_STEP_BUTTON = re.compile(r"^s:([0-9a-f]{4}):([A-Za-z0-9_]{1,40})$")
+
+COMMANDS = ("start", "menu", "progress", "help", "language", "binding", "cancel")
+
+
+def current_step(turn: Turn) -> Step | None:
+    flow = FLOWS.get(turn.flow or "")
+    return flow.steps.get(turn.step or "") if flow else None
+
+
+async def show_prompt(turn: Turn) -> None:
+    step = current_step(turn)
+    if step is None:
+        return
+    if isinstance(step.prompt, str):
+        turn.say(step.prompt)
+    else:
+        turn.add(await step.prompt(turn))
+
+
+async def dispatch(turn: Turn, event: Event) -> None:
+    if event.kind == "command":
+        await _command(turn, event.command, event.text)
+    elif event.kind == "button":
+        await _button(turn, event.data)
+    elif event.kind == "open":
+        await _open(turn)
+    else:
+        await _input(turn, event)
+    # a step entered during this turn asks its question (after any messages before it)
+    if turn.entered:
+        await show_prompt(turn)
+
+
+async def _menu_action(turn: Turn, action: str) -> None:
+    # leaving a flow by the menu is always allowed; its draft is dropped
+    turn.finish()
+    if action == "menu":
+        menu.show_menu(turn)
+    elif action == "prog":
+        await menu.show_progress(turn)
+    elif action == "help":
+        menu.show_help(turn)
+    elif action == "lang":
+        menu.show_language(turn)
+    elif action == "bind":
+        await menu.show_binding(turn)
+    elif action == "leave":
+        await menu.start_leave(turn)
+    elif action == "start":
+        await onboarding.start(turn, "")
+
+
+async def _command(turn: Turn, command: str, args: str) -> None:
+    if command == "start":
+        await onboarding.start(turn, args)
+        return
+    mapped = {
+        "menu": "menu",
+        "progress": "prog",
+        "help": "help",
+        "language": "lang",
+        "binding": "bind",
+    }
+    if command in mapped:
+        await _menu_action(turn, mapped[command])
+    elif command == "cancel":
+        was_active = turn.flow is not None
+        turn.finish()
+        turn.say("flow-cancelled" if was_active else "flow-nothing-to-cancel")
+        menu.show_menu(turn)
+    else:
+        turn.say("cmd-unknown", command=command[:32])
+        if current_step(turn) is not None:
+            turn.entered = True  # ask the current question again
+        else:
+            menu.show_menu(turn)
+
+
+def _stale(turn: Turn) -> None:
+    """An old button (or one from another screen): answer it and change nothing."""
+    turn.outcome.notice = turn.t("btn-stale")
+    turn.add(Reply(turn.t("btn-stale"), main_menu(turn)))
+
+
+async def _button(turn: Turn, data: str) -> None:
+    kind, _, rest = data.partition(":")
+    if kind == "m" and rest in MENU_ACTIONS:
+        # menu buttons stay valid on every older message: their keyboard is not removed
+        await _menu_action(turn, rest)
+        return
+    if kind == "lang" and rest in LANGUAGES:
+        turn.finish()
+        menu.choose_language(turn, rest)
+        return
+    match = _STEP_BUTTON.match(data)
+    if match is None:
+        # forged or from an older version of the bot
+        turn.outcome.notice = turn.t("btn-unknown")
+        turn.add(Reply(turn.t("btn-unknown"), main_menu(turn)))
+        return
+    nonce, value = match.groups()
+    step = current_step(turn)
+    if step is None or nonce != turn.data.get("_n") or "button" not in step.accepts:
+        _stale(turn)
+        return
+    turn.outcome.button_accepted = True
+    await step.handle(turn, Event.button(value))
+
+
+async def _input(turn: Turn, event: Event) -> None:
+    if ID_NUMBER_PATTERN.search(event.text):
+        # an ID number typed anywhere is removed from the chat, not only at the ID step
+        turn.outcome.delete_incoming = True
+    step = current_step(turn)
+    if step is None:
+        turn.say("input-no-flow", buttons=main_menu(turn))
+        return
+    if step.sensitive:
+        turn.outcome.delete_incoming = True
+    if event.kind not in step.accepts:
+        key = "input-use-buttons" if step.accepts == {"button"} else "input-not-expected"
+        turn.say(key)
+        turn.entered = True
+        return
+    await step.handle(turn, event)
+
+
+async def _open(turn: Turn) -> None:
+    """A session opens (console): resume the current step, else greet."""
+    if current_step(turn) is not None:
+        turn.say("flow-resume")
+        turn.entered = True
+        return
+    turn.finish()
+    if await bound_person(turn.session, turn.account) is not None:
+        menu.show_menu(turn, "menu-welcome-back")
+    else:
+        await onboarding.start(turn, "")

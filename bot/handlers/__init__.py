@@ -1,0 +1,1 @@
+"""The Telegram adapter: Update -> flow event, Outcome -> Bot API calls. No SQL, no rules."""

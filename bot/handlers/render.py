@@ -1,0 +1,60 @@
+"""Flow outcomes to Bot API calls."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from bot.flows import Outcome, Reply
+
+log = logging.getLogger(__name__)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def render(bot: Bot, update: Update, outcome: Outcome) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    query = update.callback_query
+    if query is not None:
+        # always answer, or the button keeps spinning on the user's screen
+        await query.answer(text=outcome.notice)
+        if outcome.button_accepted and query.message is not None:
+            # used up: remove the keyboard so it cannot be pressed again (an old message
+            # may no longer be editable; that is fine)
+            with contextlib.suppress(TelegramError):
+                await bot.edit_message_reply_markup(
+                    chat_id=chat.id, message_id=query.message.message_id, reply_markup=None
+                )
+    if outcome.delete_incoming and update.message is not None:
+        try:
+            await update.message.delete()
+        except TelegramError:
+            # cannot delete (older than 48 h, ...): not worth failing the turn
+            log.info("could not delete a message holding personal data")
+    for reply in outcome.replies:
+        if reply.file is not None:
+            with Path(reply.file.path).open("rb") as fh:
+                await bot.send_document(
+                    chat.id,
+                    document=fh,
+                    filename=reply.file.name,
+                    caption=reply.text or None,
+                    reply_markup=keyboard(reply),
+                )
+        else:
+            await bot.send_message(chat.id, reply.text, reply_markup=keyboard(reply))

@@ -1,0 +1,330 @@
+"""An organiser's hour file sent to the bot: preview (nothing written), then confirm (imported
+through services.imports.import_hours, the same code path and validation as
+`cebot hours import`).
+
+Authorised on every call: a live organiser role whose `source` names the import source; the
+source of the imported rows is always the role's, never the file's or the user's word.
+
+Duplicates of a person's own claims (same course title, or same completion date, in the same
+year; see services.claims.looks_like):
+- a pending claim is flagged in the review queue (computed when the queue is read, so a CLI
+  import flags it too) and cannot be approved without the reviewer overriding the flag;
+- an approved claim would count twice next to the imported record, so confirm_upload sends it
+  back to pending (Review "duplicate_reopened", audit entry) while the year can still be
+  verified; the reviewer then rejects it as a duplicate or approves it again, overriding the
+  flag, when it was another course. After the verification deadline it is left as it is and
+  reported in `unresolved_duplicates` for an administrator (reopening then would lose it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.rules import RecordStatus, Subject, claim_verification_open
+from services.claims import (
+    ORIGIN_CLAIM,
+    ClaimRefused,
+    LostRace,
+    account_ids_of,
+    looks_like,
+    reopen_record,
+)
+from services.context import AppContext
+from services.imports import (
+    HOUR_COLUMNS,
+    HourRow,
+    ImportRejected,
+    ImportResult,
+    RowProblem,
+    _chunks,
+    _people_by_hash,
+    import_hours,
+    validate_hour_rows,
+)
+from services.tabular import TableError, read_table
+from storage.models import Account, HourRecord, ImportBatch, Role
+
+
+class UploadRefused(Exception):
+    """Reasons (message key upload-refused-<reason>): not_organiser, file_changed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPreview:
+    sha256: str  # pass back to confirm_upload: confirming a different file is refused
+    source: str
+    rows: int
+    people: int
+    people_new: int  # ID numbers not known yet (created on import, linked when they bind)
+    hours_total: Fraction
+    already_imported: int  # rows that would add nothing (the same file again adds nothing)
+    claim_duplicates: int  # rows that look like one of the person's own claims
+    problems: tuple[RowProblem, ...]  # by line; any problem means confirm imports nothing
+    table_error: TableError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.table_error is None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateClaim:
+    claim_id: int
+    imported_id: int
+    previous_status: str
+    reopened: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UploadConfirmed:
+    result: ImportResult
+    batch_id: int | None
+    notify_account_ids: tuple[int, ...]  # people who received new records
+    duplicates: tuple[DuplicateClaim, ...] = ()
+    unresolved_duplicates: tuple[DuplicateClaim, ...] = ()
+    claimant_account_ids: tuple[int, ...] = field(default=())  # told their claim was reopened
+
+
+async def organiser_source(session: AsyncSession, account_id: int) -> str:
+    """The import source of the account's live organiser role, or UploadRefused."""
+    sources = (
+        await session.scalars(
+            select(Role.source)
+            .where(
+                Role.account_id == account_id,
+                Role.role == "organiser",
+                Role.revoked_at.is_(None),
+                Role.source.is_not(None),
+            )
+            .order_by(Role.id)
+        )
+    ).all()
+    live = [s.strip() for s in sources if s and s.strip()]
+    if not live:
+        raise UploadRefused("not_organiser")
+    return live[0]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _actor(account_id: int) -> str:
+    return f"account:{account_id}"
+
+
+async def preview_upload(ctx: AppContext, organiser_account_id: int, path: Path) -> UploadPreview:
+    """What confirming would do, with every bad row by line. Reads only; writes nothing.
+    Uses the importer's own row parser, so a row refused here is refused by the import."""
+    async with ctx.db.transaction() as session:
+        source = await organiser_source(session, organiser_account_id)
+    digest = _digest(path)
+    try:
+        rows = read_table(path, HOUR_COLUMNS)
+    except TableError as exc:
+        return UploadPreview(digest, source, 0, 0, 0, Fraction(0), 0, 0, (), exc)
+    checked = validate_hour_rows(ctx, rows, source)  # the very checks import_hours makes
+    parsed, names, problems = checked.parsed, checked.names, checked.problems
+    hashes = {i: ctx.ids.lookup_hash(i) for i in names}
+    already = duplicates = 0
+    async with ctx.db.transaction() as session:
+        people = await _people_by_hash(session, list(hashes.values()))
+        for hr in parsed:
+            person = people.get(hashes[hr.id_number])
+            if person is not None and person.name != hr.name:
+                problems.append(RowProblem(hr.line, "name-mismatch"))
+        known_ids = sorted(p.id for p in people.values())
+        keys: set[tuple[int, str]] = set()
+        claims: dict[int, list[HourRecord]] = {}
+        for chunk in _chunks(known_ids):
+            result = await session.execute(
+                select(HourRecord.person_id, HourRecord.dedup_key).where(
+                    HourRecord.person_id.in_(chunk)
+                )
+            )
+            keys.update((pid, key) for pid, key in result.all())
+            for c in await session.scalars(
+                select(HourRecord).where(
+                    HourRecord.person_id.in_(chunk),
+                    HourRecord.origin == ORIGIN_CLAIM,
+                    HourRecord.status.in_(
+                        [RecordStatus.PENDING.value, RecordStatus.APPROVED.value]
+                    ),
+                )
+            ):
+                claims.setdefault(c.person_id, []).append(c)
+        for hr in parsed:
+            person = people.get(hashes[hr.id_number])
+            if person is None:
+                continue
+            if (person.id, hr.key) in keys:
+                already += 1
+            elif hr.subject is Subject.PROFESSIONAL and any(
+                looks_like(c, _as_record(person.id, hr)) for c in claims.get(person.id, ())
+            ):
+                duplicates += 1
+        await session.rollback()  # nothing to write; say so explicitly
+    return UploadPreview(
+        sha256=digest,
+        source=source,
+        rows=len(rows),
+        people=len(names),
+        people_new=sum(1 for h in hashes.values() if h not in people),
+        hours_total=sum((hr.hours for hr in parsed), Fraction(0)),
+        already_imported=already,
+        claim_duplicates=duplicates,
+        problems=tuple(sorted(problems, key=lambda p: p.line)),
+    )
+
+
+def _as_record(person_id: int, hr: HourRow) -> HourRecord:
+    """A transient record (never added to a session) for the duplicate comparison."""
+    return HourRecord(
+        person_id=person_id, year=hr.year, title=hr.title, completed_on=hr.completed_on
+    )
+
+
+async def confirm_upload(
+    ctx: AppContext,
+    organiser_account_id: int,
+    path: Path,
+    *,
+    expected_sha256: str | None = None,
+) -> UploadConfirmed:
+    """Import the file as the role's source. Raises ImportRejected (nothing written) or
+    TableError for a bad file, UploadRefused when not allowed or the file changed since the
+    preview. Importing the same file again adds nothing and tells nobody."""
+    async with ctx.db.transaction() as session:
+        source = await organiser_source(session, organiser_account_id)
+    if expected_sha256 is not None and _digest(path) != expected_sha256:
+        raise UploadRefused("file_changed")
+    actor = _actor(organiser_account_id)
+    async with ctx.db.transaction() as session:
+        before = await session.scalar(select(ImportBatch.id).order_by(ImportBatch.id.desc()))
+    result = await import_hours(ctx, path, source=source, actor=actor)
+    digest = _digest(path)
+    async with ctx.db.transaction() as session:
+        # the batch import_hours just wrote: this actor, file and source, after `before`
+        batch_id = await session.scalar(
+            select(ImportBatch.id)
+            .where(
+                ImportBatch.id > (before or 0),
+                ImportBatch.actor == actor,
+                ImportBatch.sha256 == digest,
+                ImportBatch.source == source,
+            )
+            .order_by(ImportBatch.id.desc())
+        )
+        if batch_id is None or result.added == 0:
+            return UploadConfirmed(result, batch_id, ())
+        people = sorted(
+            set(
+                await session.scalars(
+                    select(HourRecord.person_id).where(HourRecord.batch_id == batch_id)
+                )
+            )
+        )
+        accounts: list[int] = []
+        for chunk in _chunks(people):
+            accounts.extend(
+                await session.scalars(select(Account.id).where(Account.person_id.in_(chunk)))
+            )
+    found, unresolved, claimants = await flag_duplicates(ctx, batch_id)
+    return UploadConfirmed(
+        result,
+        batch_id,
+        tuple(sorted(accounts)),
+        found,
+        unresolved,
+        claimants,
+    )
+
+
+async def flag_duplicates(
+    ctx: AppContext, batch_id: int
+) -> tuple[tuple[DuplicateClaim, ...], tuple[DuplicateClaim, ...], tuple[int, ...]]:
+    """Claims that a batch's professional records duplicate: (all found, left approved after
+    the verification deadline, claimant accounts to tell about a reopened claim). Approved
+    claims are reopened (see the module docstring); pending ones are flagged when read."""
+    found: list[DuplicateClaim] = []
+    unresolved: list[DuplicateClaim] = []
+    claimants: set[int] = set()
+    async with ctx.db.transaction() as session:
+        imported = (
+            await session.scalars(
+                select(HourRecord).where(
+                    HourRecord.batch_id == batch_id,
+                    HourRecord.subject == Subject.PROFESSIONAL.value,
+                )
+            )
+        ).all()
+        people = sorted({r.person_id for r in imported})
+        claims: list[HourRecord] = []
+        for chunk in _chunks(people):
+            claims.extend(
+                await session.scalars(
+                    select(HourRecord).where(
+                        HourRecord.person_id.in_(chunk),
+                        HourRecord.origin == ORIGIN_CLAIM,
+                        HourRecord.status.in_(
+                            [RecordStatus.PENDING.value, RecordStatus.APPROVED.value]
+                        ),
+                    )
+                )
+            )
+        today = ctx.today()
+        for claim in claims:
+            match = next((i for i in imported if looks_like(claim, i)), None)
+            if match is None:
+                continue
+            previous = claim.status
+            policy = ctx.policies.get(claim.year)
+            reopen = (
+                previous == RecordStatus.APPROVED.value
+                and policy is not None
+                and claim_verification_open(policy, today)
+            )
+            if reopen:
+                try:
+                    await reopen_record(
+                        ctx,
+                        session,
+                        claim,
+                        actor_account=None,
+                        reason=f"duplicate_import:{match.id}",
+                        decision="duplicate_reopened",
+                    )
+                except LostRace:  # a reviewer changed it meanwhile: their word stands
+                    reopen = False
+                else:
+                    claimants.update(await account_ids_of(session, claim.person_id))
+            item = DuplicateClaim(claim.id, match.id, previous, reopen)
+            found.append(item)
+            if previous == RecordStatus.APPROVED.value and not reopen:
+                unresolved.append(item)
+    return tuple(found), tuple(unresolved), tuple(sorted(claimants))
+
+
+__all__ = [
+    "ClaimRefused",
+    "DuplicateClaim",
+    "ImportRejected",
+    "TableError",
+    "UploadConfirmed",
+    "UploadPreview",
+    "UploadRefused",
+    "confirm_upload",
+    "flag_duplicates",
+    "organiser_source",
+    "preview_upload",
+]
