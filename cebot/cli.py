@@ -175,7 +175,12 @@ def db_current() -> None:
 # ------------------------------------------------------------------------------------ imports
 
 
-def _report_import(path: Path, job: Callable[[AppContext], Awaitable[ImportResult]]) -> None:
+def _report_import(
+    path: Path,
+    job: Callable[[AppContext], Awaitable[ImportResult]],
+    done_key: str = "cli-import-done",
+) -> None:
+    """Runs an import and reports it: every bad row on stderr and exit 1, or the counts."""
     t = _t()
     try:
         result = run_with_context(_settings(), job)
@@ -189,7 +194,7 @@ def _report_import(path: Path, job: Callable[[AppContext], Awaitable[ImportResul
         raise typer.Exit(1) from None
     typer.echo(
         t(
-            "cli-import-done",
+            done_key,
             file=path.name,
             rows=result.rows,
             added=result.added,

@@ -17,10 +17,9 @@ from core.idnumber import InvalidIdNumber
 from services.context import AppContext
 from services.courses import StudyRefused
 from services.exam import RemedialDecision, reopen_exam
-from services.imports import ImportRejected, ImportResult
+from services.imports import ImportResult
 from services.progress import PersonNotFound
 from services.question_bank import import_courses, import_questions
-from services.tabular import TableError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -59,29 +58,9 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def _report(path: Path, job: Callable[[AppContext], Awaitable[ImportResult]]) -> None:
-    from cebot.cli import _settings, _t, fail, run_with_context
+    from cebot.cli import _report_import
 
-    t = _t()
-    try:
-        result = run_with_context(_settings(), job)
-    except TableError as exc:
-        fail(t("cli-import-file", file=path.name, reason=t(f"table-{exc.reason}", **exc.args_)))
-    except ImportRejected as exc:
-        typer.echo(t("cli-import-rejected", file=path.name, count=len(exc.problems)), err=True)
-        for problem in exc.problems:
-            reason = t(f"import-bad-{problem.reason}", **problem.args)
-            typer.echo("  " + t("cli-import-row", line=problem.line, reason=reason), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(
-        t(
-            "content-import-done",
-            file=path.name,
-            rows=result.rows,
-            added=result.added,
-            updated=result.updated,
-            unchanged=result.unchanged,
-        )
-    )
+    _report_import(path, job, done_key="content-import-done")
 
 
 @courses_app.command("import")
