@@ -53,11 +53,15 @@ def _register_feature_commands() -> None:
     # feature modules import cebot.cli lazily inside their commands, so this order is safe
     from cebot.cli_certificates import certificates_app
     from cebot.cli_content import courses_app, exam_app, questions_app
+    from cebot.cli_reminders import broadcast_app, reminders_app, scheduler_app
 
     app.add_typer(courses_app, name="courses")
     app.add_typer(questions_app, name="questions")
     app.add_typer(exam_app, name="exam")
     app.add_typer(certificates_app, name="certificates")
+    app.add_typer(broadcast_app, name="broadcast")
+    app.add_typer(reminders_app, name="reminders")
+    app.add_typer(scheduler_app, name="scheduler")
 
 
 _register_feature_commands()

@@ -1,0 +1,34 @@
+## Reminders (sent by the scheduler) and broadcasts
+
+reminder-title = 📅 继续教育提醒（{ $year } 年度）
+reminder-final = ⏰ 最后提醒：{ $year } 年度的截止日期是 { $deadline }，只剩 { $days } 天！
+reminder-public-course = 您尚未完成 { $year } 年度公需科目必修课，请先学完课程，再参加考试。
+reminder-public-exam = 您已学完 { $year } 年度必修课，但考试还未通过，请尽快参加考试。
+reminder-public-attempts = 剩余考试次数：{ $attempts } 次。
+reminder-professional-needed = 您 { $year } 年度还差 { $needed } 个经单位审验的专业科目学时才能达标。
+reminder-professional-pending = 另有 { $pending } 学时正在等待单位审验。
+reminder-reviewer-claims = 您单位还有 { $claims } 条 { $year } 年度学时申报等待审验。
+reminder-open-queue = 📝 去审验
+reminder-days-left = 截止日期：{ $deadline }（还剩 { $days } 天）。
+reminder-broadcast = 📢 通知：{ $message }
+
+## Command line: broadcasts, reminders, scheduler
+
+cli-broadcast-preview = 符合条件的账号：{ $count } 个。
+cli-broadcast-confirm = 确认向这 { $count } 个账号发送通知吗？
+cli-broadcast-nobody = 没有符合条件的账号，未发送。
+cli-broadcast-queued = 已排队 { $queued } 条通知（活动 { $campaign }）。
+cli-broadcast-repeat = 这条通知已排队过（活动 { $campaign }），本次未重复排队。
+cli-broadcast-empty = 通知内容不能为空。
+cli-broadcast-bad-status = 状态只能是 all、complete 或 incomplete。
+cli-campaign-no-policy = 没有对应年度的政策文件。
+cli-campaign-unknown = 没有这个活动：{ $campaign }
+cli-reminders-none = { $date } 没有到期的提醒。
+cli-reminders-queued = { $campaign }：新排队 { $queued } 条。
+cli-reminders-repeat = { $campaign }：已运行过，未重复排队。
+cli-report-title = 活动 { $campaign }（{ $kind }）
+cli-report-line = 已排队 { $queued }，已发送 { $sent }，失败 { $failed }，无法送达 { $unreachable }，状态未知 { $unknown }，已过期 { $expired }，待发送 { $pending }
+cli-report-duration = 用时：{ $seconds } 秒
+cli-report-not-finished = 尚未发送完毕。
+cli-scheduler-standby = 另一个调度进程正在运行，本进程待命。
+cli-scheduler-started = 调度进程已启动（按 Ctrl+C 停止）。

@@ -1,0 +1,117 @@
+"""The scheduler process: under the lease, queue the day's reminder campaigns at send_from
+(APScheduler 3, Asia/Shanghai) and run the sender loop.
+
+Start as many as you like (one per host, for failover): only the holder of the lease works,
+the others wait on standby and take over within `standby_poll` seconds when it dies. On
+becoming active, the day's campaigns are queued at once if send_from has passed (the keys make
+that idempotent), so a scheduler that was down at 09:00 still reminds people that day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import time
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from services.context import AppContext
+from services.lease import Lease
+from services.outbox import OutboxSender, SenderConfig, SendFn
+from services.reminders import SHANGHAI, CampaignResult, run_due
+
+log = logging.getLogger(__name__)
+LEASE_NAME = "reminders"
+
+
+def _send_from(ctx: AppContext) -> time:
+    policy = ctx.policies.latest_until(ctx.today().year)
+    return policy.send_from if policy is not None else time(9, 0)
+
+
+async def queue_due_campaigns(ctx: AppContext) -> list[CampaignResult]:
+    """The daily job. Errors are logged, not raised: tomorrow's run must still happen."""
+    try:
+        results = await run_due(ctx)
+    except Exception:
+        log.exception("reminders: queueing today's campaigns failed")
+        return []
+    for r in results:
+        log.info("reminders: %s created=%s queued=%d", r.key, r.created, r.queued)
+    return results
+
+
+async def _run_active(
+    ctx: AppContext,
+    send: SendFn,
+    lease: Lease,
+    config: SenderConfig,
+    stop: asyncio.Event,
+    lease_check: float,
+) -> None:
+    send_from = _send_from(ctx)
+    scheduler = AsyncIOScheduler(timezone=SHANGHAI)
+    scheduler.add_job(
+        queue_due_campaigns,
+        CronTrigger(hour=send_from.hour, minute=send_from.minute, timezone=SHANGHAI),
+        args=[ctx],
+        id="reminders-daily",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )
+    if ctx.now().astimezone(scheduler.timezone).time() >= send_from:
+        await queue_due_campaigns(ctx)  # catch up: the keys make a repeat harmless
+    scheduler.start()
+    sender = OutboxSender(ctx, send, config)
+    await sender.recover()
+    sender_stop = asyncio.Event()
+    sender_task = asyncio.create_task(sender.run(sender_stop))
+    try:
+        while not stop.is_set() and not sender_task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=lease_check)
+            if not await lease.alive():
+                log.error("reminders: lost the lease; stopping scheduler and sender")
+                break
+    finally:
+        scheduler.shutdown(wait=False)
+        sender_stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender_task
+
+
+async def run_scheduler(
+    ctx: AppContext,
+    send: SendFn,
+    *,
+    config: SenderConfig | None = None,
+    stop: asyncio.Event | None = None,
+    standby_poll: float = 15.0,
+    lease_check: float = 10.0,
+    on_state: Callable[[str], None] | None = None,
+) -> None:
+    """Run until `stop` is set: standby until the lease is free, then schedule and send.
+    `on_state` hears "standby" and "active" (the CLI prints them)."""
+    stop = stop or asyncio.Event()
+    config = config or SenderConfig()
+    announced = ""
+    while not stop.is_set():
+        lease = await Lease.try_acquire(ctx.db, LEASE_NAME)
+        if lease is None:
+            if announced != "standby" and on_state is not None:
+                on_state("standby")
+            announced = "standby"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=standby_poll)
+            continue
+        try:
+            if on_state is not None:
+                on_state("active")
+            announced = "active"
+            await _run_active(ctx, send, lease, config, stop, lease_check)
+        finally:
+            await lease.release()
