@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import sys
+from pathlib import Path
 from typing import TextIO
 
-from bot.flows import Button, ChannelUser, Engine, Event, Outcome
+from bot.flows import Button, ChannelUser, Engine, Event, IncomingFile, Outcome
+from bot.flows.base import OutgoingFile
 from services.context import AppContext
 from services.i18n import translator
 
@@ -26,6 +29,7 @@ class ConsoleSession:
         self.user = user
         self.output = output
         self.choices: list[Button] = []
+        self.files: list[OutgoingFile] = []
         self.language = user.language_hint or "zh"
 
     def write(self, text: str) -> None:
@@ -41,6 +45,15 @@ class ConsoleSession:
             self.write(translator(self.language)("console-error"))
             return
         self.render(outcome)
+        for outgoing in self.files:
+            try:
+                path = await outgoing.ready_path()
+            except Exception:
+                log.exception("console file failed")
+                self.write(translator(self.language)("console-error"))
+                continue
+            self.write(f"📎 {outgoing.name}: {path}")
+        self.files = []
 
     def render(self, outcome: Outcome) -> None:
         self.language = outcome.language
@@ -60,13 +73,31 @@ class ConsoleSession:
                     labels.append(f"[{len(self.choices)}] {button.label}")
                 self.write("   " + "   ".join(labels))
             if reply.file is not None:
-                self.write(f"📎 {reply.file.name}: {reply.file.path}")
+                self.files.append(reply.file)
 
-    def event_for(self, line: str) -> Event:
+    def event_for(self, line: str) -> Event | None:
+        """None when the line was answered here (a file that does not exist)."""
         text = line.strip()
         if text.isdigit() and 1 <= int(text) <= len(self.choices):
             return Event.button(self.choices[int(text) - 1].data)
+        if text.startswith("/file "):
+            path = Path(text[len("/file ") :].strip()).expanduser()
+            if not path.is_file():
+                self.write(translator(self.language)("console-no-file"))
+                return None
+            return file_event(path)
         return Event.message(text)
+
+
+def file_event(path: Path) -> Event:
+    """`/file <path>` on the console sends a local photo or PDF, as a Telegram user would."""
+
+    async def fetch() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    size = path.stat().st_size
+    mime = mimetypes.guess_type(path.name)[0]
+    return Event("file", file=IncomingFile(str(path), path.name, mime, size, fetch=fetch))
 
 
 async def run_console(
@@ -95,5 +126,7 @@ async def run_console(
             continue
         if line.strip().lower() in ("/quit", "/exit"):
             break
-        await session.send(session.event_for(line))
+        event = session.event_for(line)
+        if event is not None:
+            await session.send(event)
     session.write(translator(session.language)("console-bye"))

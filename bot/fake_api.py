@@ -221,6 +221,47 @@ class FakeBotApi:
     def send_text(self, user_id: int, text: str, language_code: str = "zh-hans") -> dict:
         return self.push_update(self.text_update(user_id, text, language_code))
 
+    def file_update(
+        self,
+        user_id: int,
+        content: bytes,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+        as_photo: bool = False,
+    ) -> dict[str, Any]:
+        """A user sending a photo or a document; the bot downloads `content` by getFile."""
+        file_id = f"up{next(self._ids)}"
+        self.files[file_id] = content
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self._chat(user_id),
+            "from": self.user(user_id),
+        }
+        if as_photo:
+            message["photo"] = [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": 1000,
+                    "height": 700,
+                    "file_size": len(content),
+                }
+            ]
+        else:
+            message["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": filename or "evidence.pdf",
+                "mime_type": mime_type or "application/pdf",
+                "file_size": len(content),
+            }
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def send_file(self, user_id: int, content: bytes, **kwargs: Any) -> dict[str, Any]:
+        return self.push_update(self.file_update(user_id, content, **kwargs))
+
     def callback_update(
         self, user_id: int, data: str, message: dict[str, Any] | None = None
     ) -> dict[str, Any]:

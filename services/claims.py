@@ -51,6 +51,7 @@ from core.rules import (
 from services.audit import audit
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_PER_CLAIM, MIN_EVIDENCE_PER_CLAIM
+from storage.db import ScopeConflict, SessionScope
 from storage.models import (
     Account,
     EvidenceFile,
@@ -113,6 +114,8 @@ async def _retrying(ctx: AppContext, job: Callable[[AsyncSession], Awaitable[T]]
             async with ctx.db.transaction() as session:
                 return await job(session)
         except (*_RACES, LostRace) as exc:
+            if isinstance(ctx.db, SessionScope):  # inside a chat turn: the turn starts again
+                raise ScopeConflict(type(exc).__name__) from exc
             log.debug("claims transaction lost a race (%s), try %d", type(exc).__name__, attempt)
     raise ClaimRefused("busy")
 

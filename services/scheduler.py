@@ -100,7 +100,7 @@ async def run_scheduler(
     config = config or SenderConfig()
     announced = ""
     while not stop.is_set():
-        lease = await Lease.try_acquire(ctx.db, LEASE_NAME)
+        lease = await Lease.try_acquire(ctx.database, LEASE_NAME)
         if lease is None:
             if announced != "standby" and on_state is not None:
                 on_state("standby")

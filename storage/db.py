@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.exc import StaleDataError
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -87,3 +89,51 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# What a use case retries on when it owns its transaction: a unique key taken, a version moved
+# on, SQLite's writer lock.
+RACES = (IntegrityError, StaleDataError, OperationalError)
+
+
+class ScopeConflict(Exception):
+    """A use case lost a race inside a transaction it does not own: the owner (the bot's
+    engine) must roll back and run the whole unit of work again."""
+
+
+class SessionScope:
+    """A Database whose `transaction()` is a transaction already open (the bot's one
+    transaction per update), so that a use case called from a chat turn joins it instead of
+    opening a second one. Commit and rollback stay with the owner; a lost race is raised as
+    ScopeConflict, because retrying inside a failed transaction cannot work."""
+
+    def __init__(self, db: Database, session: AsyncSession) -> None:
+        self.root = db  # the database itself
+        self.session = session
+
+    @property
+    def url(self) -> URL:
+        return self.root.url
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.root.engine
+
+    @property
+    def dialect(self) -> str:
+        return self.root.dialect
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.root.sessions
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        try:
+            yield self.session
+            await self.session.flush()  # surface a conflict here, inside the use case
+        except RACES as exc:
+            raise ScopeConflict(type(exc).__name__) from exc
+
+    async def dispose(self) -> None:  # the owner disposes of the engine
+        return None

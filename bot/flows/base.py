@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +22,21 @@ EventKind = Literal["text", "button", "command", "file", "open"]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 
+FileFetcher = Callable[[], Awaitable[bytes]]
+FileProducer = Callable[[], Awaitable[Path]]
+
+
 @dataclass(frozen=True)
 class IncomingFile:
+    """A photo or document the user sent. `fetch` downloads its bytes (the adapter knows
+    how: Bot API getFile, or a local path on the console); call it only when the step
+    wants the file, after checking `size`."""
+
     file_id: str
     name: str | None = None
     mime: str | None = None
     size: int | None = None
+    fetch: FileFetcher | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,16 @@ Keyboard = tuple[tuple[Button, ...], ...]
 
 @dataclass(frozen=True)
 class OutgoingFile:
+    """A document to send. Either `path` exists now, or `produce` makes it after the turn's
+    transaction has committed (a certificate rendered off the event loop must not hold the
+    database transaction open while it renders)."""
+
     path: str
     name: str
+    produce: FileProducer | None = field(default=None, compare=False, repr=False)
+
+    async def ready_path(self) -> Path:
+        return await self.produce() if self.produce is not None else Path(self.path)
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,9 @@ class Outcome:
     delete_incoming: bool = False  # the user's message held personal data (an ID number)
     notice: str | None = None  # short answer to a button press (a toast on Telegram)
     button_accepted: bool = False  # the pressed keyboard is used up and may be removed
+    # the first reply replaces the message whose button was pressed (an exam question whose
+    # choices are toggled), instead of arriving as a new message
+    edit_pressed: bool = False
     language: str = "zh"
 
 
@@ -151,10 +172,16 @@ class Turn:
     data: dict[str, Any]
     outcome: Outcome = field(default_factory=Outcome)
     entered: bool = False  # a step was (re-)entered: the engine shows its prompt
+    roles: frozenset[str] = frozenset()  # the account's active roles (menus; not authority)
 
     @property
     def t(self) -> Translator:
         return translator(self.account.language)
+
+    @property
+    def svc(self) -> AppContext:
+        """The context for use cases called from this turn: they join its transaction."""
+        return self.ctx.within(self.session)
 
     @property
     def today(self) -> date:

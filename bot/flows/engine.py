@@ -17,11 +17,13 @@ from bot.flows.router import dispatch
 from services.context import AppContext
 from services.flowstate import load_conversation, save_flow_state, track_writes, wrote_anything
 from services.i18n import normalize_language, translator
+from services.onboarding import active_roles
+from storage.db import ScopeConflict
 
 log = logging.getLogger(__name__)
 
 # Errors that mean "someone else changed this user's rows first": worth one retry.
-CONFLICTS = (StaleDataError, IntegrityError)
+CONFLICTS = (StaleDataError, IntegrityError, ScopeConflict)
 
 
 class Engine:
@@ -62,6 +64,11 @@ class Engine:
                 step=state.step,
                 data=dict(state.data or {}),
             )
+            # staff menus and checks read this; every action re-checks its own authority
+            turn.roles = frozenset(r.role for r in await active_roles(session, account))
+            if account.unreachable_at is not None:
+                # they wrote again after blocking the bot: reminders may reach them again
+                account.unreachable_at = None
             await dispatch(turn, event)
             save_flow_state(
                 state,

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from bot.flows import features
 from bot.flows.base import Button, Keyboard, Turn
 
-# Menu callback data: "m:<action>". The router accepts exactly these.
+# Menu callback data: "m:<action>". The router accepts these and the features' actions.
 MENU_ACTIONS = ("menu", "prog", "help", "lang", "bind", "leave", "start")
+
+# The main menu's layout: (action, label key, roles that see it; empty = everyone). A feature
+# action shows only once its module has registered it.
+_LAYOUT: tuple[tuple[tuple[str, str, frozenset[str]], ...], ...] = (
+    (("prog", "menu-progress", frozenset()), ("study", "menu-study", frozenset())),
+    (("claims", "menu-claims", frozenset()), ("certs", "menu-certs", frozenset())),
+    (
+        ("review", "menu-review", frozenset({"reviewer", "admin"})),
+        ("upload", "menu-upload", frozenset({"organiser"})),
+        ("admin", "menu-admin", frozenset({"admin"})),
+    ),
+    (("help", "menu-help", frozenset()), ("lang", "menu-language", frozenset())),
+    (("bind", "menu-binding", frozenset()),),
+)
 
 
 def main_menu(turn: Turn) -> Keyboard:
     t = turn.t
-    return (
-        (Button(t("menu-progress"), "m:prog"), Button(t("menu-help"), "m:help")),
-        (Button(t("menu-language"), "m:lang"), Button(t("menu-binding"), "m:bind")),
-    )
+    known = set(MENU_ACTIONS) | set(features.actions())
+    rows = []
+    for layout_row in _LAYOUT:
+        row = tuple(
+            Button(t(label), f"m:{action}")
+            for action, label, roles in layout_row
+            if action in known and (not roles or roles & turn.roles)
+        )
+        if row:
+            rows.append(row)
+    return tuple(rows)
 
 
 def back_to_menu(turn: Turn) -> tuple[Button, ...]:

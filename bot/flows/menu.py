@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.flows import features
 from bot.flows.base import BUTTONS, Button, Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import back_to_menu, main_menu
 from bot.flows.progress import progress_text, share_text, shown_policy
@@ -96,6 +97,8 @@ async def show_binding(turn: Turn) -> None:
         if not person.unit_confirmed:
             lines.append(t("prog-unit-unconfirmed"))
         buttons.append((Button(t("bind-leave-button"), "m:leave"),))
+        if "remind" in features.actions():  # the reminder settings (mute optional ones)
+            buttons.append((Button(t("menu-reminders"), "m:remind"),))
     for role in roles:
         lines.append(t("bind-role", role=t(f"role-{role.role}")))
     buttons.append(back_to_menu(turn))

@@ -5,18 +5,28 @@ from __future__ import annotations
 
 import re
 
-from bot.flows import menu, onboarding
+from bot.flows import certs, claim, features, menu, notices, onboarding, review, study
 from bot.flows.base import Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import MENU_ACTIONS, main_menu
 from core.idnumber import ID_NUMBER_PATTERN
 from services.accounts import bound_person
 from services.i18n import LANGUAGES
 
-FLOWS: dict[str, Flow] = {f.name: f for f in (onboarding.ONBOARDING, menu.LEAVE)}
+# the feature modules register themselves on import
+_FEATURES = (study, claim, review, certs, notices)
+
+FLOWS: dict[str, Flow] = {
+    f.name: f for f in (onboarding.ONBOARDING, menu.LEAVE, *features.flows().values())
+}
 
 _STEP_BUTTON = re.compile(r"^s:([0-9a-f]{4}):([A-Za-z0-9_]{1,40})$")
 
 COMMANDS = ("start", "menu", "progress", "help", "language", "binding", "cancel")
+
+
+def all_commands() -> tuple[str, ...]:
+    """Every command the bot answers, for Telegram's command menu."""
+    return (*COMMANDS, *features.commands())
 
 
 def current_step(turn: Turn) -> Step | None:
@@ -48,10 +58,13 @@ async def dispatch(turn: Turn, event: Event) -> None:
         await show_prompt(turn)
 
 
-async def _menu_action(turn: Turn, action: str) -> None:
+async def _menu_action(turn: Turn, action: str, args: str = "") -> None:
     # leaving a flow by the menu is always allowed; its draft is dropped
     turn.finish()
-    if action == "menu":
+    feature_action = features.actions().get(action)
+    if feature_action is not None:
+        await feature_action(turn, args)
+    elif action == "menu":
         menu.show_menu(turn)
     elif action == "prog":
         await menu.show_progress(turn)
@@ -78,8 +91,9 @@ async def _command(turn: Turn, command: str, args: str) -> None:
         "language": "lang",
         "binding": "bind",
     }
+    mapped.update(features.commands())
     if command in mapped:
-        await _menu_action(turn, mapped[command])
+        await _menu_action(turn, mapped[command], args)
     elif command == "cancel":
         was_active = turn.flow is not None
         turn.finish()
@@ -101,13 +115,18 @@ def _stale(turn: Turn) -> None:
 
 async def _button(turn: Turn, data: str) -> None:
     kind, _, rest = data.partition(":")
-    if kind == "m" and rest in MENU_ACTIONS:
+    if kind == "m" and (rest in MENU_ACTIONS or rest in features.actions()):
         # menu buttons stay valid on every older message: their keyboard is not removed
         await _menu_action(turn, rest)
         return
     if kind == "lang" and rest in LANGUAGES:
         turn.finish()
         menu.choose_language(turn, rest)
+        return
+    route = features.callbacks().get(kind)
+    if route is not None:
+        # a feature's own buttons (e.g. "rv:queue" in a reminder): it re-checks authority
+        await route(turn, rest)
         return
     match = _STEP_BUTTON.match(data)
     if match is None:

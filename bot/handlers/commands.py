@@ -5,14 +5,17 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application
 
+from bot.flows.router import all_commands
 from services.i18n import translator
 
-COMMANDS = ("start", "menu", "progress", "help", "language", "binding", "cancel")
+
+def _commands() -> tuple[str, ...]:
+    return all_commands()
 
 
 def commands_for(language: str) -> list[BotCommand]:
     t = translator(language)
-    return [BotCommand(name, t(f"cmd-desc-{name}")) for name in COMMANDS]
+    return [BotCommand(name, t(f"cmd-desc-{name}")) for name in _commands()]
 
 
 async def post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.constants import ChatType
 
 from bot.flows import ChannelUser, Event, IncomingFile
+from bot.flows.base import FileFetcher
 
 
 def channel_user(update: Update) -> ChannelUser | None:
@@ -16,7 +17,19 @@ def channel_user(update: Update) -> ChannelUser | None:
     return ChannelUser("telegram", str(user.id), user.language_code, user.first_name)
 
 
-def event_from_update(update: Update) -> Event | None:
+def _fetcher(bot: Bot | None, file_id: str) -> FileFetcher | None:
+    if bot is None:
+        return None
+
+    async def fetch() -> bytes:
+        # getFile then the download; Telegram serves bot downloads up to 20 MB
+        telegram_file = await bot.get_file(file_id)
+        return bytes(await telegram_file.download_as_bytearray())
+
+    return fetch
+
+
+def event_from_update(update: Update, bot: Bot | None = None) -> Event | None:
     if update.callback_query is not None:
         return Event.button(update.callback_query.data or "")
     message = update.message
@@ -28,10 +41,25 @@ def event_from_update(update: Update) -> Event | None:
         doc = message.document
         return Event(
             "file",
-            file=IncomingFile(doc.file_id, doc.file_name, doc.mime_type, doc.file_size),
+            file=IncomingFile(
+                doc.file_id,
+                doc.file_name,
+                doc.mime_type,
+                doc.file_size,
+                fetch=_fetcher(bot, doc.file_id),
+            ),
         )
     if message.photo:
         photo = message.photo[-1]  # the largest size
-        return Event("file", file=IncomingFile(photo.file_id, None, "image/jpeg", photo.file_size))
+        return Event(
+            "file",
+            file=IncomingFile(
+                photo.file_id,
+                None,
+                "image/jpeg",
+                photo.file_size,
+                fetch=_fetcher(bot, photo.file_id),
+            ),
+        )
     # stickers, voice, locations...: answered as input the current step does not expect
     return Event("file")

@@ -46,9 +46,24 @@ async def render(bot: Bot, update: Update, outcome: Outcome) -> None:
         except TelegramError:
             # cannot delete (older than 48 h, ...): not worth failing the turn
             log.info("could not delete a message holding personal data")
-    for reply in outcome.replies:
+    replies = list(outcome.replies)
+    if outcome.edit_pressed and query is not None and query.message is not None and replies:
+        first = replies[0]
+        if first.file is None:
+            try:
+                await bot.edit_message_text(
+                    first.text,
+                    chat_id=chat.id,
+                    message_id=query.message.message_id,
+                    reply_markup=keyboard(first),
+                )
+                replies = replies[1:]
+            except TelegramError:
+                log.info("could not edit the pressed message; sending a new one")
+    for reply in replies:
         if reply.file is not None:
-            with Path(reply.file.path).open("rb") as fh:
+            path = await reply.file.ready_path()
+            with Path(path).open("rb") as fh:
                 await bot.send_document(
                     chat.id,
                     document=fh,

@@ -15,7 +15,7 @@ ENGINE_KEY = "engine"
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = channel_user(update)
-    event = event_from_update(update)
+    event = event_from_update(update, context.bot)
     if user is None or event is None:
         return
     engine: Engine = context.application.bot_data[ENGINE_KEY]

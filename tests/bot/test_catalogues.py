@@ -9,7 +9,8 @@ from typing import get_args
 from fluent.syntax import parse
 from fluent.syntax.ast import Message
 
-from bot.handlers.commands import COMMANDS
+from bot.flows.keyboards import _LAYOUT
+from bot.flows.router import all_commands
 from core.idnumber import IdNumberReason
 from services.i18n import LANGUAGES, translator
 from services.onboarding import ROLES
@@ -19,8 +20,11 @@ BOT_SOURCES = Path(__file__).resolve().parents[2] / "bot"
 
 
 def keys(language: str) -> set[str]:
-    resource = parse((LOCALES / language / "bot.ftl").read_text(encoding="utf-8"))
-    return {entry.id.name for entry in resource.body if isinstance(entry, Message)}
+    found: set[str] = set()
+    for path in (LOCALES / language).glob("*.ftl"):
+        resource = parse(path.read_text(encoding="utf-8"))
+        found |= {entry.id.name for entry in resource.body if isinstance(entry, Message)}
+    return found
 
 
 def test_both_catalogues_have_the_same_keys() -> None:
@@ -40,7 +44,8 @@ def test_keys_used_in_code_exist() -> None:
         | {f"onb-refused-{r}" for r in ("person_taken", "account_bound")}
         | {f"role-{r}" for r in (*ROLES, "auditor")}
         | {f"lang-name-{c}" for c in LANGUAGES}
-        | {f"cmd-desc-{c}" for c in COMMANDS}
+        | {f"cmd-desc-{c}" for c in all_commands()}
+        | {label for row in _LAYOUT for _action, label, _roles in row}
         | {f"prog-{k}-deadline-passed" for k in ("public", "registration")}
     )
     assert used, "the scan found no keys"
