@@ -53,6 +53,7 @@ def _register_feature_commands() -> None:
     # feature modules import cebot.cli lazily inside their commands, so this order is safe
     from cebot.cli_certificates import certificates_app
     from cebot.cli_content import courses_app, exam_app, questions_app
+    from cebot.cli_policy import policy_app
     from cebot.cli_reminders import broadcast_app, reminders_app, scheduler_app
 
     app.add_typer(courses_app, name="courses")
@@ -62,6 +63,7 @@ def _register_feature_commands() -> None:
     app.add_typer(broadcast_app, name="broadcast")
     app.add_typer(reminders_app, name="reminders")
     app.add_typer(scheduler_app, name="scheduler")
+    app.add_typer(policy_app, name="policy")
 
 
 _register_feature_commands()
@@ -105,11 +107,16 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def admin_policy_dir(settings: Settings) -> Path:
+    """Where administrators' policy files live: CEBOT_POLICY_DIR, else <data dir>/policies."""
+    return settings.policy_dir or settings.data_dir / "policies"
+
+
 def build_context(settings: Settings) -> AppContext:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return AppContext(
         db=Database(settings.database_url),
-        policies=PolicyBook.load(settings.policy_dir),
+        policies=PolicyBook.load(admin_policy_dir(settings)),
         ids=IdProtector(settings.secret),
         data_dir=settings.data_dir,
         public_url=settings.public_url,
@@ -246,7 +253,10 @@ def demo() -> None:
     """Seed a small demo province (units, people, 2024 hours). Safe to run again."""
     from services.demo import seed_demo
 
-    result = run_with_context(_settings(), seed_demo)
+    settings = _settings()
+    result = run_with_context(
+        settings, lambda ctx: seed_demo(ctx, policy_dir=admin_policy_dir(settings))
+    )
     typer.echo(
         _t()(
             "cli-demo-done",
@@ -382,7 +392,7 @@ def start() -> None:
 
     settings = _settings()
     migrate.upgrade(settings.database_url)  # the one-machine path: upgrades after a `git pull`
-    run_with_context(settings, seed_demo)
+    run_with_context(settings, lambda ctx: seed_demo(ctx, policy_dir=admin_policy_dir(settings)))
     if settings.telegram_bot_token is None:
         typer.echo(_t()("cli-no-token"))
         chat(user="console")

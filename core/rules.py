@@ -97,6 +97,15 @@ class Policy:
     send_from: time = time(9, 0)
     send_until: time = time(21, 0)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # "draft" until an administrator activates it after `cebot policy check`; a draft is never
+    # used for anyone's year (a file without the field is active: the shipped 2024 one)
+    status: str = "active"
+    # a policy the demo generated for years after the last real notice (never a real notice)
+    demo: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
     def category(self, code: str) -> ClaimCategory | None:
         return next((c for c in self.categories if c.code == code), None)
@@ -168,6 +177,9 @@ def _get(data: Mapping[str, Any], path: str, problems: list[str], default: Any =
     return node
 
 
+POLICY_STATUSES = ("draft", "active")
+
+
 def parse_policy(data: Mapping[str, Any]) -> Policy:
     """Build a Policy from a parsed policy file and check it is coherent, or raise PolicyError."""
     p: list[str] = []
@@ -218,7 +230,16 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
             )
         )
     makeup = _get(data, "public.makeup.until", p, None)
+    status = str(_get(data, "status", p, "active"))
+    if status not in POLICY_STATUSES:
+        p.append(f"status: one of {list(POLICY_STATUSES)}, not {status!r}")
+    demo = _get(data, "demo", p, False)
+    if not isinstance(demo, bool):
+        p.append(f"demo: true or false, not {demo!r}")
+        demo = False
     policy = Policy(
+        status=status,
+        demo=demo,
         year=year,
         timezone=str(_get(data, "timezone", p, "Asia/Shanghai")),
         source=str(_get(data, "source", p, "")),
@@ -271,7 +292,26 @@ def check_policy(policy: Policy) -> list[str]:
     if policy.mandatory_hours <= 0 or policy.elective_hours < 0:
         p.append("public hours must be positive")
     if policy.public_deadline.year != y:
-        p.append("public.mandatory.deadline must lie inside the policy's year")
+        p.append(f"public.mandatory.deadline must lie inside the policy's year {y}")
+    if policy.active and not policy.mandatory_theme.strip():
+        # a draft may still wait for the new notice's theme
+        p.append("public.mandatory.theme: the year's mandatory theme is missing")
+    topics = policy.elective_topics
+    if policy.elective_hours > 0 and not topics:
+        p.append("public.electives.topics: electives earn hours but no topic is listed")
+    if topics and policy.elective_hours <= 0:
+        p.append("public.electives.hours: topics are listed but the electives earn no hours")
+    if len(set(topics)) != len(topics):
+        p.append("public.electives.topics: a topic is listed twice")
+    public_room = policy.min_total_hours * (1 - policy.professional_share)
+    if 0 < policy.professional_share < 1 and (
+        policy.mandatory_hours + policy.elective_hours > public_room
+    ):
+        # otherwise a person with every public hour could never meet the professional share
+        p.append(
+            "public.mandatory.hours + public.electives.hours exceed the public part of "
+            f"requirement.min_total_hours ({public_room})"
+        )
     if policy.makeup_until is not None and policy.makeup_until <= policy.public_deadline:
         p.append("public.makeup.until must come after the public deadline")
     for name, d in (

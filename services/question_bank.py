@@ -191,7 +191,9 @@ def parse_answer(kind: QuestionKind, raw: str, option_count: int) -> list[int] |
 
 
 def _year(raw: str, line: int, ctx: AppContext, problems: list[RowProblem]) -> Policy | None:
-    policy = ctx.policies.get(int(raw)) if raw.isdigit() else None
+    # a draft year takes its content before activation (`cebot policy check` wants it there)
+    year = int(raw) if raw.isdigit() else None
+    policy = (ctx.policies.get(year) or ctx.policies.drafts.get(year)) if year is not None else None
     if policy is None:
         problems.append(RowProblem(line, "year", {"value": raw}))
     return policy

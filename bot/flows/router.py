@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import re
 
-from bot.flows import certs, claim, features, menu, notices, onboarding, review, study, upload
+from bot.flows import (
+    certs,
+    claim,
+    features,
+    menu,
+    notices,
+    onboarding,
+    policies,
+    review,
+    study,
+    upload,
+)
 from bot.flows.base import Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import MENU_ACTIONS, main_menu
 from core.idnumber import ID_NUMBER_PATTERN
@@ -13,7 +24,7 @@ from services.accounts import bound_person
 from services.i18n import LANGUAGES
 
 # the feature modules register themselves on import
-_FEATURES = (study, claim, review, upload, certs, notices)
+_FEATURES = (study, claim, review, upload, certs, notices, policies)
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.ONBOARDING, menu.LEAVE, *features.flows().values())

@@ -306,10 +306,10 @@ def test_check_policy_on_a_hand_built_policy() -> None:
         min_total_hours=Fraction(90),
         professional_share=Fraction(2, 3),
         mandatory_hours=Fraction(15),
-        mandatory_theme="",
+        mandatory_theme="主题",
         public_deadline=date(2024, 12, 31),
         elective_hours=Fraction(10),
-        elective_topics=(),
+        elective_topics=("民族团结",),
         makeup_until=None,
         exam=ExamPolicy(3, 20, 60, 0, 3, ""),
         registration_deadline=date(2025, 3, 31),
@@ -342,3 +342,30 @@ def test_non_numeric_integers_give_policy_error(change: Callable[[dict[str, Any]
 
 def test_category_not_a_table_gives_policy_error() -> None:
     problems_of(mutated(lambda d: d["professional"]["categories"].append("conference")))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        # the deadline falls before the year starts
+        (lambda d: d["public"]["mandatory"].update(deadline="2023-12-31"), "deadline"),
+        # electives earn hours but name no topic, or name topics but earn nothing
+        (lambda d: d["public"]["electives"].update(topics=[]), "public.electives.topics"),
+        (lambda d: d["public"]["electives"].update(hours=0), "public.electives.hours"),
+        (lambda d: d["public"]["electives"].update(topics=["a", "a"]), "listed twice"),
+        # 15 + 20 public hours leave less than 2/3 of 90 for professional hours
+        (lambda d: d["public"]["electives"].update(hours=20), "exceed the public part"),
+        (lambda d: d["public"]["mandatory"].update(theme=" "), "public.mandatory.theme"),
+        (lambda d: d.update(status="published"), "status"),
+    ],
+)
+def test_a_policy_with_an_error_is_refused_naming_the_field(
+    change: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    problems = problems_of(mutated(change))
+    assert any(field in p for p in problems), problems
+
+
+def test_status_defaults_to_active_and_a_draft_says_so() -> None:
+    assert parse_policy(raw_2024()).active
+    assert not parse_policy(mutated(lambda d: d.update(status="draft"))).active

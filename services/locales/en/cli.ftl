@@ -64,3 +64,23 @@ cli-invite-role = The role is reviewer, organiser or admin.
 cli-invite-unknown-unit = Unit { $code } is not registered.
 cli-invite-needs = A { $role } invitation needs --unit (reviewers) or --source (organisers).
 cli-invite-done = { $role } invitation (works once, until { $expires }): { $link }
+
+## Policies
+
+cli-policy-none = There is no yearly policy file yet.
+cli-policy-line = { $year }: { $state } ({ $file })
+cli-policy-active = active
+cli-policy-draft = draft
+cli-policy-demo = demo (generated, not a real notice)
+cli-policy-None = unreadable
+cli-policy-drafted = Drafted the { $year } policy: { $file }
+    Fill in the theme, source and dates from the new notice, import the course and questions, then run: cebot policy check { $year }
+cli-policy-problems = The { $year } policy cannot be activated yet; fix these first:
+cli-policy-ok = The { $year } policy passes every check (now: { $state }).
+cli-policy-activated = The { $year } policy is now active.
+cli-policy-exists = A policy file for { $year } already exists; it is not overwritten.
+cli-policy-no_source = There is no earlier policy to copy; name one with --from.
+cli-policy-not_found = No policy file for { $year } was found.
+cli-policy-already_active = The { $year } policy is already active.
+cli-policy-invalid = The { $year } policy cannot be activated yet:
+cli-policy-bad_year = The year must lie between 2000 and 2100.

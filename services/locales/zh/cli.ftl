@@ -64,3 +64,23 @@ cli-invite-role = 角色应为 reviewer（单位审验）、organiser（培训�
 cli-invite-unknown-unit = 单位代码 { $code } 未登记。
 cli-invite-needs = { $role } 邀请需要 --unit（审验人员）或 --source（培训组织单位）。
 cli-invite-done = 已生成 { $role } 邀请（一次有效，{ $expires } 前使用）：{ $link }
+
+## Policies
+
+cli-policy-none = 还没有任何年度政策文件。
+cli-policy-line = { $year } 年度：{ $state }（{ $file }）
+cli-policy-active = 已启用
+cli-policy-draft = 草稿
+cli-policy-demo = 演示（自动生成，非正式通知）
+cli-policy-None = 无法读取
+cli-policy-drafted = 已生成 { $year } 年度政策草稿：{ $file }
+    请按新通知填写主题、来源和日期，导入课程与题库后运行：cebot policy check { $year }
+cli-policy-problems = { $year } 年度政策还不能启用，请先解决以下问题：
+cli-policy-ok = { $year } 年度政策检查通过（当前状态：{ $state }）。
+cli-policy-activated = { $year } 年度政策已启用。
+cli-policy-exists = { $year } 年度的政策文件已存在，不会覆盖。
+cli-policy-no_source = 没有可以复制的更早年度政策，请用 --from 指定年度。
+cli-policy-not_found = 没有找到 { $year } 年度的政策文件。
+cli-policy-already_active = { $year } 年度政策已经是启用状态。
+cli-policy-invalid = { $year } 年度政策还不能启用：
+cli-policy-bad_year = 年度应在 2000 到 2100 之间。
