@@ -42,6 +42,9 @@ class Engine:
         return Outcome([Reply(translator(language)("err-busy"))], language=language)
 
     async def _turn(self, user: ChannelUser, event: Event) -> Outcome:
+        # a policy activated by another worker or the command line (a few stat calls, at most
+        # every 30 s)
+        self.ctx.policies.refresh()
         now = self.ctx.now()
         async with self.ctx.db.transaction() as session:
             track_writes(session)

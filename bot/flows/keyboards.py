@@ -18,6 +18,11 @@ _LAYOUT: tuple[tuple[tuple[str, str, frozenset[str]], ...], ...] = (
         ("upload", "menu-upload", frozenset({"organiser"})),
         ("admin", "menu-admin", frozenset({"admin"})),
     ),
+    (
+        ("reports", "menu-reports", frozenset({"reviewer", "admin"})),
+        ("spot", "menu-spot", frozenset({"auditor", "admin"})),
+        ("people", "menu-people", frozenset({"admin"})),
+    ),
     (("help", "menu-help", frozenset()), ("lang", "menu-language", frozenset())),
     (("bind", "menu-binding", frozenset()),),
 )

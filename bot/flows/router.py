@@ -12,8 +12,11 @@ from bot.flows import (
     menu,
     notices,
     onboarding,
+    people,
     policies,
+    reports,
     review,
+    spot,
     study,
     upload,
 )
@@ -24,7 +27,7 @@ from services.accounts import bound_person
 from services.i18n import LANGUAGES
 
 # the feature modules register themselves on import
-_FEATURES = (study, claim, review, upload, certs, notices, policies)
+_FEATURES = (study, claim, review, upload, certs, notices, policies, reports, spot, people)
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.ONBOARDING, menu.LEAVE, *features.flows().values())
