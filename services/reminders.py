@@ -31,6 +31,7 @@ from core.rules import COUNTING_STATUSES, Policy, RecordStatus, Subject
 from services.audit import audit
 from services.context import AppContext
 from services.i18n import translator
+from services.notify import NOTICE, render_notice
 from storage.models import Campaign, OutboxMessage
 from storage.types import UTCDateTime
 
@@ -640,6 +641,9 @@ def render_message(
     left counted on the day it is sent."""
     t = translator(language)
     kind = str(payload.get("kind"))
+    if kind == NOTICE:  # a one-off message to one person (services.notify)
+        text, notice_buttons = render_notice(payload, language)
+        return RenderedMessage(text, notice_buttons or None)
     if kind == BROADCAST:
         body = str((campaign_audience or {}).get("message", ""))
         return RenderedMessage(t("reminder-broadcast", message=body))
