@@ -19,6 +19,7 @@ from telegram.ext import Application
 from bot.handlers.commands import post_init
 from services.context import AppContext
 from services.flowstate import mark_update_processed
+from web.privacy import privacy_route
 from web.verify import verification_routes
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def create_webhook_app(
             Route("/healthz", health, methods=["GET"]),
             # the certificates' QR codes point here: the same app serves them
             *verification_routes(ctx),
+            privacy_route(),
         ],
         lifespan=lifespan,
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -401,7 +400,12 @@ def start() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("CEBOT_LOG_LEVEL", "WARNING"))
+    from cebot.logging_setup import configure_logging
+
+    configure_logging(
+        os.environ.get("CEBOT_LOG_LEVEL", "WARNING").upper(),
+        as_json=os.environ.get("CEBOT_LOG_FORMAT", "").lower() == "json",
+    )
     app()
 
 

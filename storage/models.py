@@ -100,6 +100,8 @@ class Account(Base):
     unreachable_at: Mapped[datetime | None]  # the user blocked the bot (403)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)  # rate limit on bad input
     locked_until: Mapped[datetime | None]
+    # the privacy notice version this account consented to (None: not yet, or refused)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
 
 
@@ -437,4 +439,5 @@ class AuditEntry(Base):
 
 # Tables of later features live in their own modules; importing them here puts them on
 # Base.metadata wherever the models are loaded (Alembic, tests, the application).
-import storage.exam_models  # noqa: E402, F401
+import storage.exam_models  # noqa: E402
+import storage.privacy_models  # noqa: E402, F401

@@ -145,4 +145,8 @@ def health_route() -> Route:
 
 def build_web_app(ctx: AppContext, *, limiter: RateLimiter | None = None) -> Starlette:
     """Verification and health on their own (no Telegram)."""
-    return Starlette(routes=[*verification_routes(ctx, limiter=limiter), health_route()])
+    from web.privacy import privacy_route
+
+    return Starlette(
+        routes=[*verification_routes(ctx, limiter=limiter), health_route(), privacy_route()]
+    )

@@ -9,6 +9,7 @@ from bot.flows import Engine
 from bot.handlers.convert import channel_user, event_from_update
 from bot.handlers.errors import on_error
 from bot.handlers.render import render
+from services.logcontext import request_scope
 
 ENGINE_KEY = "engine"
 
@@ -19,8 +20,9 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or event is None:
         return
     engine: Engine = context.application.bot_data[ENGINE_KEY]
-    outcome = await engine.handle(user, event)
-    await render(context.bot, update, outcome)
+    with request_scope(f"u{update.update_id}"):
+        outcome = await engine.handle(user, event)
+        await render(context.bot, update, outcome)
 
 
 def install(application: Application, engine: Engine) -> None:  # type: ignore[type-arg]

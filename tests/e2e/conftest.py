@@ -3,6 +3,8 @@ small roster (one unit, 张伟 with 2024 hours)."""
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from datetime import date
 from fractions import Fraction
@@ -11,14 +13,36 @@ from pathlib import Path
 import pytest
 
 from bot.fake_api import FakeBotApi
+from cebot.logging_setup import RedactingFormatter
 from cebot.settings import Settings
-from core.idnumber import make_id_number
+from core.idnumber import ID_NUMBER_PATTERN, make_id_number
 from core.uscc import make_unit_code
 from services.context import AppContext
 from storage.models import HourRecord, Person, Unit
 
 ZHANG_ID = make_id_number("450103", date(1985, 3, 2), 123)
 WEBHOOK_SECRET = "e2e-webhook-secret"
+
+
+@pytest.fixture(autouse=True)
+def no_id_number_in_logs() -> Iterator[io.StringIO]:
+    """Every e2e test runs with the production log formatter at DEBUG (PTB then logs whole
+    updates, ID numbers typed by users included); afterwards nothing in the log may be a full
+    ID number."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(RedactingFormatter(as_json=False))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    leaked = ID_NUMBER_PATTERN.findall(buffer.getvalue())
+    assert not leaked, f"{len(leaked)} full ID numbers in the logs"
 
 
 @pytest.fixture
