@@ -52,7 +52,7 @@ def _register_feature_commands() -> None:
     # feature modules import cebot.cli lazily inside their commands, so this order is safe
     from cebot.cli_certificates import certificates_app
     from cebot.cli_content import courses_app, exam_app, questions_app
-    from cebot.cli_policy import policy_app
+    from cebot.cli_policy import keys_app, policy_app
     from cebot.cli_reminders import broadcast_app, reminders_app, scheduler_app
 
     app.add_typer(courses_app, name="courses")
@@ -63,6 +63,7 @@ def _register_feature_commands() -> None:
     app.add_typer(reminders_app, name="reminders")
     app.add_typer(scheduler_app, name="scheduler")
     app.add_typer(policy_app, name="policy")
+    app.add_typer(keys_app, name="keys")
 
 
 _register_feature_commands()
@@ -116,7 +117,7 @@ def build_context(settings: Settings) -> AppContext:
     return AppContext(
         db=Database(settings.database_url),
         policies=PolicyBook.load(admin_policy_dir(settings)),
-        ids=IdProtector(settings.secret),
+        ids=IdProtector(settings.secret, settings.previous_secrets),
         data_dir=settings.data_dir,
         public_url=settings.public_url,
         language=settings.language,

@@ -109,3 +109,27 @@ def policy_activate(year: YearArg) -> None:
         run_with_context(_settings(), job)
 
     body()
+
+
+# ------------------------------------------------------------------------------ keys
+
+keys_app = typer.Typer(help="The secret key behind ID-number encryption and lookups.")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt and re-hash every ID number under CEBOT_SECRET_KEY (old keys in
+    CEBOT_PREVIOUS_SECRET_KEYS). Stop the bot first; safe to run again."""
+    from cebot.cli import CliError, _settings, _t, friendly, run_with_context
+    from services.key_rotation import rotate_keys
+
+    @friendly
+    def body() -> None:
+        settings = _settings()
+        t = _t()
+        if not settings.previous_secrets:
+            raise CliError(t("cli-keys-no-previous"))
+        result = run_with_context(settings, rotate_keys)
+        typer.echo(t("cli-keys-rotated", people=result.people, changed=result.changed))
+
+    body()

@@ -32,7 +32,7 @@ class RedactingFormatter(logging.Formatter):
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "request_id": record.request_id,
+            "request_id": REQUEST_ID.get(),
             "message": record.getMessage(),
         }
         if record.exc_info:

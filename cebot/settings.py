@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var/data"), alias="CEBOT_DATA_DIR")
     public_url: str = Field(default="http://localhost:8080", alias="CEBOT_PUBLIC_URL")
     secret_key: SecretStr | None = Field(default=None, alias="CEBOT_SECRET_KEY")
+    # earlier keys, comma-separated, while `cebot keys rotate` moves everything to the new one
+    previous_secret_keys: SecretStr | None = Field(default=None, alias="CEBOT_PREVIOUS_SECRET_KEYS")
     policy_dir: Path | None = Field(default=None, alias="CEBOT_POLICY_DIR")
     language: str = Field(default="zh", alias="CEBOT_LANGUAGE")
     log_level: str = Field(default="INFO", alias="CEBOT_LOG_LEVEL")
@@ -33,7 +35,12 @@ class Settings(BaseSettings):
     listen_port: int = Field(default=8080, alias="CEBOT_LISTEN_PORT")
 
     @field_validator(
-        "telegram_bot_token", "secret_key", "webhook_secret", "policy_dir", mode="before"
+        "telegram_bot_token",
+        "secret_key",
+        "previous_secret_keys",
+        "webhook_secret",
+        "policy_dir",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -53,6 +60,13 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @property
+    def previous_secrets(self) -> tuple[bytes, ...]:
+        if self.previous_secret_keys is None:
+            return ()
+        raw = self.previous_secret_keys.get_secret_value()
+        return tuple(k.strip().encode() for k in raw.split(",") if k.strip())
 
 
 def load_settings() -> Settings:

@@ -290,7 +290,8 @@ async def redeem_invitation(
     """Grant the invitation's role to the account; a code works once and expires."""
     now = ctx.now()
     invitation = await session.scalar(
-        select(Invitation).where(Invitation.code_hash == ctx.ids.token("invite", code.strip()))
+        # any key: an invitation made before a key rotation still works
+        select(Invitation).where(Invitation.code_hash.in_(ctx.ids.tokens("invite", code.strip())))
     )
     if invitation is None:
         raise InvitationInvalid("unknown")

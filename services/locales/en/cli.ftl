@@ -84,3 +84,5 @@ cli-policy-not_found = No policy file for { $year } was found.
 cli-policy-already_active = The { $year } policy is already active.
 cli-policy-invalid = The { $year } policy cannot be activated yet:
 cli-policy-bad_year = The year must lie between 2000 and 2100.
+cli-keys-no-previous = Put the old key in CEBOT_PREVIOUS_SECRET_KEYS and the new one in CEBOT_SECRET_KEY, then run this again.
+cli-keys-rotated = Key rotation done: { $people } people, { $changed } re-encrypted. Once checked, CEBOT_PREVIOUS_SECRET_KEYS can be removed.

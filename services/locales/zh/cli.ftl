@@ -84,3 +84,5 @@ cli-policy-not_found = 没有找到 { $year } 年度的政策文件。
 cli-policy-already_active = { $year } 年度政策已经是启用状态。
 cli-policy-invalid = { $year } 年度政策还不能启用：
 cli-policy-bad_year = 年度应在 2000 到 2100 之间。
+cli-keys-no-previous = 请先把旧密钥放入 CEBOT_PREVIOUS_SECRET_KEYS，新密钥放入 CEBOT_SECRET_KEY，再运行本命令。
+cli-keys-rotated = 密钥轮换完成：共 { $people } 人，重新加密 { $changed } 人。确认无误后可删除 CEBOT_PREVIOUS_SECRET_KEYS。
