@@ -12,9 +12,11 @@ from bot.flows import Engine
 from bot.handlers.commands import post_init
 from bot.handlers.ordering import PerUserUpdateProcessor
 from bot.handlers.telegram import install
+from bot.outbox_sender import telegram_sender
 from bot.webhook import ALLOWED_UPDATES, WEBHOOK_PATH, create_webhook_app
 from cebot.settings import Settings
 from services.context import AppContext
+from services.scheduler import run_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +41,42 @@ def build_application(settings: Settings, ctx: AppContext) -> Application:  # ty
     return application
 
 
-def run_polling(settings: Settings, ctx: AppContext) -> None:
+def embed_scheduler(application: Application, ctx: AppContext) -> None:  # type: ignore[type-arg]
+    """Run the reminder scheduler and outbox sender inside this application's event loop,
+    with its Bot: a one-process deployment needs nothing else. The database lease still
+    guards it, so a second process would only stand by."""
+    stop = asyncio.Event()
+    first_init = application.post_init
+
+    async def start(app: Application) -> None:  # type: ignore[type-arg]
+        if first_init is not None:
+            await first_init(app)
+        app.create_task(
+            run_scheduler(ctx, telegram_sender(app.bot), stop=stop), name="cebot-scheduler"
+        )
+
+    async def finish(_app: Application) -> None:  # type: ignore[type-arg]
+        stop.set()
+
+    application.post_init = start
+    application.post_stop = finish
+
+
+def run_polling(settings: Settings, ctx: AppContext, *, with_scheduler: bool = True) -> None:
     application = build_application(settings, ctx)
+    if with_scheduler:
+        embed_scheduler(application, ctx)
     # PTB deletes a webhook left from a webhook deployment before it starts polling
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 
-def run_webhook(settings: Settings, ctx: AppContext) -> None:
+def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = False) -> None:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     if not secret:
         raise ValueError("CEBOT_WEBHOOK_SECRET must be set for the webhook")
     application = build_application(settings, ctx)
+    if with_scheduler:
+        embed_scheduler(application, ctx)
     web = create_webhook_app(
         application,
         ctx,

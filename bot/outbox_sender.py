@@ -18,6 +18,7 @@ import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from services.metrics import SENDS
 from services.outbox import (
     Buttons,
     PermanentError,
@@ -47,21 +48,28 @@ def telegram_sender(bot: Bot) -> SendFn:
             )
         try:
             await bot.send_message(chat_id=int(external_id), text=text, reply_markup=markup)
+            SENDS.labels("sent").inc()
         except RetryAfter as exc:
+            SENDS.labels("retry_later").inc()
             with warnings.catch_warnings():  # PTB 22.2+ warns that this becomes a timedelta
                 warnings.simplefilter("ignore")
                 retry = exc.retry_after
             seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
             raise RetryLater(seconds) from exc
         except Forbidden as exc:
+            SENDS.labels("unreachable").inc()
             raise Unreachable(exc.message) from exc
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
+                SENDS.labels("unreachable").inc()
                 raise Unreachable(exc.message) from exc
+            SENDS.labels("permanent").inc()
             raise PermanentError(exc.message) from exc
         except TimedOut as exc:  # subclass of NetworkError: checked first
+            SENDS.labels("transient").inc()
             raise TransientError(exc.message, maybe_delivered=not _certainly_not_sent(exc)) from exc
         except NetworkError as exc:
+            SENDS.labels("transient").inc()
             raise TransientError(exc.message, maybe_delivered=not _certainly_not_sent(exc)) from exc
 
     return send

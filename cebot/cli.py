@@ -52,6 +52,7 @@ def _register_feature_commands() -> None:
     # feature modules import cebot.cli lazily inside their commands, so this order is safe
     from cebot.cli_certificates import certificates_app
     from cebot.cli_content import courses_app, exam_app, questions_app
+    from cebot.cli_ops import doctor
     from cebot.cli_policy import keys_app, policy_app
     from cebot.cli_reminders import broadcast_app, reminders_app, scheduler_app
 
@@ -64,6 +65,7 @@ def _register_feature_commands() -> None:
     app.add_typer(scheduler_app, name="scheduler")
     app.add_typer(policy_app, name="policy")
     app.add_typer(keys_app, name="keys")
+    app.command("doctor")(doctor)
 
 
 _register_feature_commands()
@@ -371,6 +373,13 @@ def chat(
 @friendly
 def run(
     webhook: Annotated[bool, typer.Option(help="Serve a webhook instead of long polling.")] = False,
+    scheduler: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also run the reminder scheduler and sender in this process (default: yes "
+            "with polling, no with --webhook; a database lease keeps exactly one active)."
+        ),
+    ] = None,
 ) -> None:
     """Run the Telegram bot (long polling, or webhook with --webhook)."""
     settings = _settings()
@@ -380,7 +389,8 @@ def run(
     ctx = build_context(settings)
     from bot.app import run_polling, run_webhook
 
-    (run_webhook if webhook else run_polling)(settings, ctx)
+    with_scheduler = (not webhook) if scheduler is None else scheduler
+    (run_webhook if webhook else run_polling)(settings, ctx, with_scheduler=with_scheduler)
 
 
 @app.command("start")

@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from services.certificates import KIND_HOURS, Verification, VerifyStatus, verify
@@ -136,17 +136,11 @@ def verification_routes(ctx: AppContext, *, limiter: RateLimiter | None = None) 
     return [Route("/verify/{number}", verify_page, methods=["GET"])]
 
 
-def health_route() -> Route:
-    async def health(_request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    return Route("/healthz", health, methods=["GET"])
-
-
 def build_web_app(ctx: AppContext, *, limiter: RateLimiter | None = None) -> Starlette:
     """Verification and health on their own (no Telegram)."""
+    from web.ops import ops_routes
     from web.privacy import privacy_route
 
     return Starlette(
-        routes=[*verification_routes(ctx, limiter=limiter), health_route(), privacy_route()]
+        routes=[*verification_routes(ctx, limiter=limiter), *ops_routes(ctx), privacy_route()]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -10,6 +12,7 @@ from bot.handlers.convert import channel_user, event_from_update
 from bot.handlers.errors import on_error
 from bot.handlers.render import render
 from services.logcontext import request_scope
+from services.metrics import UPDATE_SECONDS, UPDATES
 
 ENGINE_KEY = "engine"
 
@@ -20,9 +23,16 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or event is None:
         return
     engine: Engine = context.application.bot_data[ENGINE_KEY]
+    started = time.perf_counter()
+    result = "error"
     with request_scope(f"u{update.update_id}"):
-        outcome = await engine.handle(user, event)
-        await render(context.bot, update, outcome)
+        try:
+            outcome = await engine.handle(user, event)
+            await render(context.bot, update, outcome)
+            result = "ok"
+        finally:
+            UPDATES.labels(event.kind, result).inc()
+            UPDATE_SECONDS.observe(time.perf_counter() - started)
 
 
 def install(application: Application, engine: Engine) -> None:  # type: ignore[type-arg]

@@ -86,3 +86,30 @@ cli-policy-invalid = The { $year } policy cannot be activated yet:
 cli-policy-bad_year = The year must lie between 2000 and 2100.
 cli-keys-no-previous = Put the old key in CEBOT_PREVIOUS_SECRET_KEYS and the new one in CEBOT_SECRET_KEY, then run this again.
 cli-keys-rotated = Key rotation done: { $people } people, { $changed } re-encrypted. Once checked, CEBOT_PREVIOUS_SECRET_KEYS can be removed.
+
+## Doctor
+
+cli-doctor-token-ok = TELEGRAM_BOT_TOKEN is set.
+cli-doctor-token-warn = TELEGRAM_BOT_TOKEN is not set: only the terminal chat (cebot chat) works. Get a token from @BotFather and put it in .env.
+cli-doctor-secret-ok = CEBOT_SECRET_KEY is set.
+cli-doctor-secret-warn = CEBOT_SECRET_KEY is not set; the generated { $path } is used: back it up, without it the stored ID numbers cannot be decrypted.
+cli-doctor-secret-fail = A PostgreSQL deployment must set CEBOT_SECRET_KEY (every process shares one key).
+cli-doctor-webhook-fail = CEBOT_PUBLIC_URL is https but CEBOT_WEBHOOK_SECRET is not set: set it to a random string.
+cli-doctor-datadir-ok = The data directory is writable: { $path }
+cli-doctor-datadir-fail = The data directory { $path } is not writable ({ $error }): check its permissions or CEBOT_DATA_DIR.
+cli-doctor-database-ok = The database answers.
+cli-doctor-database-fail = The database cannot be reached ({ $error }): check CEBOT_DATABASE_URL and the database server.
+cli-doctor-migration-ok = The database is at the latest migration ({ $current }).
+cli-doctor-migration-fail = The database is at { $current } but the code needs { $head }: run cebot db upgrade.
+cli-doctor-policy-ok = The { $year } policy is active.
+cli-doctor-policy-demo-ok = { $year } runs on a demo policy (generated, not a real notice).
+cli-doctor-policy-warn = The { $year } policy is not active yet: the bot shows last year's rules. When the notice is out, run cebot policy new { $year }.
+cli-doctor-policy-load-fail = The policy files do not load ({ $error }): run cebot policy list.
+cli-doctor-fonts-ok = A Chinese font is installed.
+cli-doctor-fonts-fail = No Chinese font found: install fonts-noto-cjk (apt install fonts-noto-cjk), or certificates cannot show Chinese.
+cli-doctor-harfbuzz-ok = libharfbuzz-subset is installed (about 0.3 s per certificate).
+cli-doctor-harfbuzz-fail = libharfbuzz-subset is missing: each certificate takes about 26 s. Install it: apt install libharfbuzz-subset0.
+cli-doctor-botapi-ok = The Bot API answers; the bot is @{ $username }.
+cli-doctor-botapi-warn = No token: the Bot API check is skipped.
+cli-doctor-botapi-fail = The Bot API cannot be reached ({ $error }): check the token, TELEGRAM_BASE_URL and the network.
+cli-doctor-summary = Done: { $failed } to fix, { $warned } warnings.

@@ -86,3 +86,30 @@ cli-policy-invalid = { $year } 年度政策还不能启用：
 cli-policy-bad_year = 年度应在 2000 到 2100 之间。
 cli-keys-no-previous = 请先把旧密钥放入 CEBOT_PREVIOUS_SECRET_KEYS，新密钥放入 CEBOT_SECRET_KEY，再运行本命令。
 cli-keys-rotated = 密钥轮换完成：共 { $people } 人，重新加密 { $changed } 人。确认无误后可删除 CEBOT_PREVIOUS_SECRET_KEYS。
+
+## Doctor
+
+cli-doctor-token-ok = TELEGRAM_BOT_TOKEN 已设置。
+cli-doctor-token-warn = 未设置 TELEGRAM_BOT_TOKEN：只能使用终端聊天（cebot chat）。向 @BotFather 申请后写入 .env。
+cli-doctor-secret-ok = CEBOT_SECRET_KEY 已设置。
+cli-doctor-secret-warn = 未设置 CEBOT_SECRET_KEY，正在使用自动生成的 { $path }：请备份它，丢失后已保存的身份证号无法解密。
+cli-doctor-secret-fail = PostgreSQL 部署必须设置 CEBOT_SECRET_KEY（所有进程共用同一个密钥）。
+cli-doctor-webhook-fail = CEBOT_PUBLIC_URL 是 https 地址，但未设置 CEBOT_WEBHOOK_SECRET：请设置一个随机字符串。
+cli-doctor-datadir-ok = 数据目录可写：{ $path }
+cli-doctor-datadir-fail = 数据目录 { $path } 不可写（{ $error }）：请检查权限或 CEBOT_DATA_DIR。
+cli-doctor-database-ok = 数据库可以连接。
+cli-doctor-database-fail = 无法连接数据库（{ $error }）：请检查 CEBOT_DATABASE_URL 和数据库服务。
+cli-doctor-migration-ok = 数据库版本为最新（{ $current }）。
+cli-doctor-migration-fail = 数据库版本 { $current } 落后于程序需要的 { $head }：请运行 cebot db upgrade。
+cli-doctor-policy-ok = { $year } 年度政策已启用。
+cli-doctor-policy-demo-ok = { $year } 年度使用演示政策（自动生成，非正式通知）。
+cli-doctor-policy-warn = { $year } 年度政策尚未启用：机器人会按上一年度规则显示。新通知发布后运行 cebot policy new { $year }。
+cli-doctor-policy-load-fail = 政策文件无法读取（{ $error }）：请运行 cebot policy list 查看。
+cli-doctor-fonts-ok = 已安装中文字体。
+cli-doctor-fonts-fail = 没有找到中文字体：请安装 fonts-noto-cjk（apt install fonts-noto-cjk），否则证书无法显示中文。
+cli-doctor-harfbuzz-ok = 已安装 libharfbuzz-subset（证书约 0.3 秒生成一份）。
+cli-doctor-harfbuzz-fail = 没有 libharfbuzz-subset：每份证书要约 26 秒。请安装：apt install libharfbuzz-subset0。
+cli-doctor-botapi-ok = Bot API 可以访问，机器人：@{ $username }。
+cli-doctor-botapi-warn = 未设置令牌，跳过 Bot API 检查。
+cli-doctor-botapi-fail = 无法访问 Bot API（{ $error }）：请检查令牌、TELEGRAM_BASE_URL 和网络。
+cli-doctor-summary = 检查完成：{ $failed } 项需要修复，{ $warned } 项提醒。
