@@ -251,11 +251,39 @@ def hours_import(
 
 @app.command("demo")
 @friendly
-def demo() -> None:
-    """Seed a small demo province (units, people, 2024 hours). Safe to run again."""
+def demo(
+    people: Annotated[
+        int,
+        typer.Option(
+            "--people",
+            help="Add a synthetic province of this many people (load tests, benchmarks).",
+        ),
+    ] = 0,
+    year: Annotated[int | None, typer.Option(help="The synthetic people's year.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic province.")] = 2024,
+) -> None:
+    """Seed a small demo province (units, people, hours of the years around today). Safe to
+    run again. With --people N, add N synthetic people instead."""
     from services.demo import seed_demo
 
     settings = _settings()
+    if people > 0:
+        from services.synthetic import ProvinceResult, generate_province
+
+        async def job(ctx: AppContext) -> ProvinceResult:
+            return await generate_province(ctx, people, year=year or ctx.today().year, seed=seed)
+
+        made = run_with_context(settings, job)
+        typer.echo(
+            _t()(
+                "cli-demo-synthetic",
+                units=made.units,
+                people=made.people,
+                accounts=made.accounts,
+                records=made.records,
+            )
+        )
+        return
     result = run_with_context(
         settings, lambda ctx: seed_demo(ctx, policy_dir=admin_policy_dir(settings))
     )

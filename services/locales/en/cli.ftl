@@ -113,3 +113,4 @@ cli-doctor-botapi-ok = The Bot API answers; the bot is @{ $username }.
 cli-doctor-botapi-warn = No token: the Bot API check is skipped.
 cli-doctor-botapi-fail = The Bot API cannot be reached ({ $error }): check the token, TELEGRAM_BASE_URL and the network.
 cli-doctor-summary = Done: { $failed } to fix, { $warned } warnings.
+cli-demo-synthetic = Synthetic province added: { $units } units, { $people } people ({ $accounts } chat accounts), { $records } hour records.

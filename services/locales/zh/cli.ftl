@@ -113,3 +113,4 @@ cli-doctor-botapi-ok = Bot API 可以访问，机器人：@{ $username }。
 cli-doctor-botapi-warn = 未设置令牌，跳过 Bot API 检查。
 cli-doctor-botapi-fail = 无法访问 Bot API（{ $error }）：请检查令牌、TELEGRAM_BASE_URL 和网络。
 cli-doctor-summary = 检查完成：{ $failed } 项需要修复，{ $warned } 项提醒。
+cli-demo-synthetic = 已生成合成数据：{ $units } 个单位、{ $people } 人（{ $accounts } 个聊天账号）、{ $records } 条学时记录。
