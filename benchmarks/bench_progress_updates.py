@@ -61,6 +61,7 @@ from core.uscc import make_unit_code  # noqa: E402
 from services.context import AppContext  # noqa: E402
 from services.pii import IdProtector  # noqa: E402
 from services.policies import PolicyBook  # noqa: E402
+from services.privacy import notice  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Account, HourRecord, Person, Unit  # noqa: E402
@@ -99,6 +100,8 @@ async def seed(ctx: AppContext, users: int) -> None:
                     person_id=person.id,
                     language="zh",
                     failed_attempts=0,
+                    # they agreed to the current privacy notice, as real bound users have
+                    consent_version=notice().version,
                     created_at=now,
                 )
             )

@@ -49,7 +49,6 @@ from bench_progress_updates import (  # noqa: E402
     percentile,
     seed,
 )
-from sqlalchemy import update  # noqa: E402
 
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
 from services.context import AppContext  # noqa: E402
@@ -57,7 +56,6 @@ from services.pii import IdProtector  # noqa: E402
 from services.policies import PolicyBook  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Account  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-" + "x" * 32
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -149,15 +147,7 @@ async def prepare(url: str, users: int, data_dir: Path) -> None:
         data_dir=data_dir,
     )
     try:
-        await seed(ctx, users)
-        # bound users who consented to the current notice, as real users would have
-        try:
-            from services.privacy import notice
-
-            async with ctx.db.transaction() as s:
-                await s.execute(update(Account).values(consent_version=notice().version))
-        except ImportError:  # a checkout from before the consent notice
-            pass
+        await seed(ctx, users)  # bound users who agreed to the current notice
     finally:
         await ctx.db.dispose()
 

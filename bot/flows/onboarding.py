@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.flows.base import TEXT, TEXT_OR_BUTTONS, Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import back_to_menu, main_menu
 from bot.flows.menu import show_menu
+from bot.flows.privacy import NEXT_ONBOARDING, ask_consent
 from core.idnumber import InvalidIdNumber, parse_id_number
 from services.accounts import bound_person, locked_until, record_failure, reset_failures
 from services.audit import audit
@@ -24,6 +25,7 @@ from services.onboarding import (
     unit_by_id,
 )
 from services.policies import SHANGHAI
+from services.privacy import needs_consent
 from storage.models import Person
 
 MAX_NAME_LENGTH = 50
@@ -70,6 +72,10 @@ async def start(turn: Turn, args: str) -> None:
     else:
         turn.say("onb-welcome")
     turn.finish()
+    if needs_consent(turn.account):
+        # no ID number is asked for before the person has read the notice and agreed
+        ask_consent(turn, NEXT_ONBOARDING)
+        return
     turn.goto(ONBOARDING.name, ONBOARDING.first)
     _locked(turn)  # say so now rather than after the next answer
 

@@ -169,11 +169,13 @@ async def _mydata_choice(turn: Turn, event: Event) -> None:
                 file=OutgoingFile(path="", name="my-data.zip", produce=produce),
             )
         )
+        turn.add(await _mydata_prompt(turn))  # the same choices again (same nonce)
         return
     if choice == "access":
         entries = await access_entries(turn.session, person.id)
         if not entries:
             turn.say("privacy-access-none")
+            turn.add(await _mydata_prompt(turn))
             return
         lines = [turn.t("privacy-access-title")]
         for e in entries:
@@ -190,6 +192,7 @@ async def _mydata_choice(turn: Turn, event: Event) -> None:
                 )
             )
         turn.add(Reply("\n".join(lines)))
+        turn.add(await _mydata_prompt(turn))
         return
     if choice == "correct":
         turn.goto(MYDATA.name, "correction")

@@ -14,6 +14,7 @@ from bot.flows import (
     onboarding,
     people,
     policies,
+    privacy,
     reports,
     review,
     spot,
@@ -27,7 +28,19 @@ from services.accounts import bound_person
 from services.i18n import LANGUAGES
 
 # the feature modules register themselves on import
-_FEATURES = (study, claim, review, upload, certs, notices, policies, reports, spot, people)
+_FEATURES = (
+    study,
+    claim,
+    review,
+    upload,
+    certs,
+    notices,
+    policies,
+    reports,
+    spot,
+    people,
+    privacy,
+)
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.ONBOARDING, menu.LEAVE, *features.flows().values())
@@ -59,6 +72,10 @@ async def show_prompt(turn: Turn) -> None:
 
 
 async def dispatch(turn: Turn, event: Event) -> None:
+    if await privacy.ask_again_if_notice_changed(turn):
+        # the notice changed since this person agreed: nothing else until they answer
+        await show_prompt(turn)
+        return
     if event.kind == "command":
         await _command(turn, event.command, event.text)
     elif event.kind == "button":

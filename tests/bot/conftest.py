@@ -87,6 +87,13 @@ class Chat:
         self.last = await self.engine.handle(self.user, Event.message(text))
         return self.last
 
+    async def start(self) -> Outcome:
+        """/start, agreeing to the privacy notice when it is asked (as a new user does)."""
+        await self.send("/start")
+        if any(b.label.endswith("同意") and "不" not in b.label for b in self.buttons()):
+            await self.press("✅")
+        return self.last
+
     async def press(self, label: str) -> Outcome:
         return await self.press_data(self.button(label).data)
 

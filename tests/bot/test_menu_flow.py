@@ -14,7 +14,7 @@ from storage.models import Account, FlowState, Role
 
 async def _bind(chat, roster):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(roster.zhang_number)
     await c.send("张伟")
     return c
@@ -89,13 +89,13 @@ async def test_language_switch_to_english(ctx, roster, chat):
 
 async def test_english_telegram_user_gets_english(ctx, roster, chat):
     c = chat(language="en-GB")
-    await c.send("/start")
+    await c.start()
     assert "resident ID number" in c.text
 
 
 async def test_forged_and_stale_buttons_change_nothing(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(roster.stranger_number)
     await c.send("李明")
     await c.send("南宁市")
@@ -114,7 +114,7 @@ async def test_forged_and_stale_buttons_change_nothing(ctx, roster, chat):
         assert await s.scalar(select(FlowState.data)) == before
         assert await s.scalar(select(Account.person_id)) is None
     # a restart of the flow makes the old button stale
-    await c.send("/start")
+    await c.start()
     await c.press_data(offered)
     assert "已过期" in c.text
     async with ctx.db.transaction() as s:
@@ -127,7 +127,7 @@ async def test_unknown_command_and_stray_text(ctx, roster, chat):
     assert "不认识命令 /frobnicate" in c.text
     await c.send("你好")
     assert "没有理解" in c.text
-    await c.send("/start")
+    await c.start()
     await c.send("/frobnicate")
     assert "身份证" in c.text  # the current question is asked again
 
@@ -157,7 +157,9 @@ async def test_invitation_works_once_and_expires(ctx, roster, chat):
 
 async def test_restart_resumes_from_database(ctx, roster):
     user = ChannelUser("test", "u1")
-    await Engine(ctx).handle(user, Event.message("/start"))
+    out = await Engine(ctx).handle(user, Event.message("/start"))
+    agree = next(b for r in out.replies for row in r.buttons for b in row if "✅" in b.label)
+    await Engine(ctx).handle(user, Event.button(agree.data))
     await Engine(ctx).handle(user, Event.message(roster.zhang_number))
     fresh = Engine(ctx)  # a new process: nothing in memory
     out = await fresh.handle(user, Event("open"))
@@ -176,7 +178,8 @@ async def test_concurrent_updates_of_one_user_do_not_both_win(ctx, roster):
         before = await s.scalar(select(FlowState.version))
     outs = await asyncio.gather(*(engine.handle(user, Event.message("/start")) for _ in range(8)))
     assert all(o.replies for o in outs)
-    ok = [o for o in outs if "身份证号码" in o.replies[-1].text]
+    # a new user's /start asks for consent to the privacy notice first
+    ok = [o for o in outs if "个人信息处理告知" in o.replies[-1].text]
     busy = [o for o in outs if "太快" in o.replies[0].text]
     assert len(ok) + len(busy) == 8 and ok
     async with ctx.db.transaction() as s:
@@ -185,7 +188,7 @@ async def test_concurrent_updates_of_one_user_do_not_both_win(ctx, roster):
         accounts = await s.scalar(select(func.count()).select_from(Account))
     assert accounts == 1
     assert version - before == len(ok)
-    assert state is not None and (state.flow, state.step) == ("onb", "id")
+    assert state is not None and (state.flow, state.step) == ("consent", "ask")
 
 
 async def test_read_only_turn_writes_nothing(ctx, roster, chat):

@@ -26,7 +26,7 @@ async def _account(ctx: AppContext, external_id: str = "u1") -> Account:
 
 async def test_roster_person_binds_and_id_never_echoed(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     assert "身份证" in c.text
     out = await c.send(roster.zhang_number)
     assert out.delete_incoming  # the adapter removes the message holding the number
@@ -48,7 +48,7 @@ async def test_roster_person_binds_and_id_never_echoed(ctx, roster, chat):
 
 async def test_wrong_check_digit_and_name_mismatch_leave_data_unchanged(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     bad = roster.zhang_number[:17] + ("0" if roster.zhang_number[17] != "0" else "1")
     out = await c.send(bad)
     assert "校验位" in c.text and out.delete_incoming
@@ -64,7 +64,7 @@ async def test_wrong_check_digit_and_name_mismatch_leave_data_unchanged(ctx, ros
 
 async def test_person_not_in_roster_picks_unit_and_is_unconfirmed(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(roster.stranger_number)
     await c.send("李明")
     assert "统一社会信用代码" in c.text
@@ -84,7 +84,7 @@ async def test_person_not_in_roster_picks_unit_and_is_unconfirmed(ctx, roster, c
 
 async def test_unit_found_by_code(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(roster.stranger_number)
     await c.send("李明")
     await c.send(roster.school_code.lower())
@@ -95,10 +95,10 @@ async def test_unit_found_by_code(ctx, roster, chat):
 
 async def test_person_bound_elsewhere_is_refused(ctx, roster, chat):
     first, second = chat("u1"), chat("u2")
-    await first.send("/start")
+    await first.start()
     await first.send(roster.zhang_number)
     await first.send("张伟")
-    await second.send("/start")
+    await second.start()
     await second.send(roster.zhang_number)
     assert "已绑定在另一个账号" in second.text
     assert (await _account(ctx, "u2")).person_id is None
@@ -107,9 +107,9 @@ async def test_person_bound_elsewhere_is_refused(ctx, roster, chat):
 
 async def test_second_start_restarts_politely(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(roster.zhang_number)
-    await c.send("/start")
+    await c.start()
     assert "重新开始" in c.text and "身份证" in c.text
     await c.send("张伟")  # a name is not an ID number: the flow really restarted
     assert "18位" in c.text
@@ -118,7 +118,7 @@ async def test_second_start_restarts_politely(ctx, roster, chat):
 
 async def test_ten_wrong_tries_rate_limit(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     for _ in range(10):
         await c.send("123")
     assert "错误次数过多" in c.text
@@ -130,17 +130,17 @@ async def test_ten_wrong_tries_rate_limit(ctx, roster, chat):
 
 async def test_future_birth_date_rejected(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(make_id_number("450103", date(2030, 1, 1), 1))
     assert "出生日期" in c.text
 
 
 async def test_already_bound_start_and_leave(ctx, roster, chat):
     c = chat()
-    await c.send("/start")
+    await c.start()
     await c.send(roster.zhang_number)
     await c.send("张伟")
-    await c.send("/start")
+    await c.start()
     assert "您已绑定 张伟" in c.text
     await c.press("我的绑定")
     assert "南宁市第一人民医院" in c.text

@@ -111,7 +111,7 @@ async def test_a_year_without_a_policy_is_said_plainly(
     # 10 February 2025: no 2025 policy; 2024's make-up and registration are still open
     ctx.clock = lambda: datetime(2025, 2, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
     chat = chat("u9")
-    await chat.send("/start")
+    await chat.start()
     await chat.send(roster.zhang_number)
     await chat.send("张伟")
     await chat.send("/progress")

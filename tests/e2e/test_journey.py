@@ -69,6 +69,11 @@ async def webhook_server(settings: Settings, ctx: AppContext) -> AsyncIterator[s
 async def journey(api: FakeBotApi, zhang_id: str) -> None:
     mark = api.mark()
     api.send_text(USER, "/start")
+    # no ID number is asked for before the privacy notice is agreed to
+    await api.wait_for("sendMessage", lambda c: "个人信息处理告知" in c.params["text"], since=mark)
+    await api.wait_for_button(USER, "✅ 同意", since=mark)
+    mark = api.mark()
+    api.press(USER, "✅ 同意")
     await api.wait_for("sendMessage", lambda c: "身份证号码" in c.params["text"], since=mark)
 
     mark = api.mark()

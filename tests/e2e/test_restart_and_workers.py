@@ -47,6 +47,8 @@ async def test_restart_mid_flow_resumes_on_a_new_application(
     async def first_half() -> None:
         mark = fake_api.mark()
         fake_api.send_text(USER, "/start")
+        await fake_api.wait_for_button(USER, "✅ 同意", since=mark)
+        fake_api.press(USER, "✅ 同意")
         await fake_api.wait_for("sendMessage", lambda c: "身份证号码" in c.params["text"])
         fake_api.send_text(USER, zhang_id)
         await fake_api.wait_for("sendMessage", lambda c: "姓名" in c.params["text"], since=mark)
@@ -108,8 +110,28 @@ async def test_two_webhook_workers_share_one_users_conversation(
             worker(settings, ctx_b) as url_b,
             httpx.AsyncClient() as http,
         ):
+            # agreeing to the privacy notice on one worker, then the binding across both
+            mark = fake_api.mark()
+            await http.post(url_b, json=fake_api.text_update(USER, "/start"), headers=headers)
+            await fake_api.wait_for_button(USER, "✅ 同意", since=mark)
+            agree = next(
+                b["callback_data"]
+                for c in reversed(fake_api.sent_to(USER))
+                for row in (c.params.get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row
+                if "同意" in b["text"] and "不" not in b["text"]
+            )
+            steps_buttons = [(url_a, agree, "身份证号码")]
+            for url, data, expected in steps_buttons:
+                mark = fake_api.mark()
+                response = await http.post(
+                    url, json=fake_api.callback_update(USER, data), headers=headers
+                )
+                assert response.status_code == 200
+                await fake_api.wait_for(
+                    "sendMessage", lambda c, e=expected: e in c.params["text"], since=mark
+                )
             steps = [
-                (url_a, "/start", "身份证号码"),
                 (url_b, zhang_id, "姓名"),
                 (url_a, "张伟", "绑定成功"),
                 (url_b, "/progress", "合计：75 / 90 学时"),
