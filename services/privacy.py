@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import audit
@@ -114,6 +114,34 @@ def record_access(
             what=what,
             entity_id=None if entity_id is None else str(entity_id),
         )
+    )
+
+
+async def record_accesses(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    person_ids: list[int],
+    actor_account_id: int | None,
+    actor_role: str,
+    what: str,
+) -> None:
+    """The same view of many people at once (a unit report): one set-based insert."""
+    if not person_ids:
+        return
+    await session.execute(
+        insert(AccessLogEntry),
+        [
+            {
+                "at": at,
+                "person_id": pid,
+                "actor_account_id": actor_account_id,
+                "actor_role": actor_role,
+                "what": what,
+                "entity_id": None,
+            }
+            for pid in person_ids
+        ],
     )
 
 

@@ -75,6 +75,7 @@ from services.context import AppContext
 from services.i18n import Translator, translator
 from services.notify import NOTICE
 from services.policies import SHANGHAI
+from services.privacy import record_accesses
 from storage.models import Account, Campaign, HourRecord, OutboxMessage, Person, Role, Unit
 from storage.types import UTCDateTime
 
@@ -312,7 +313,19 @@ async def unit_report(ctx: AppContext, year: int, *, unit: str | int, by: int | 
     async with ctx.db.transaction() as session:
         found = await _unit(session, unit)
         await _authorise_unit(session, by, found.id)
-        return await _build_unit_report(ctx, session, year, found)
+        report = await _build_unit_report(ctx, session, year, found)
+        if by is not None:
+            # each member may see in "My data" that their line was viewed, and by whom
+            admin, _units = await _roles(session, by)
+            await record_accesses(
+                session,
+                at=ctx.now(),
+                person_ids=[m.person_id for m in report.members],
+                actor_account_id=by,
+                actor_role="admin" if admin else "reviewer",
+                what="report",
+            )
+        return report
 
 
 async def unit_access(ctx: AppContext, *, unit: str | int, by: int | None) -> tuple[int, str]:

@@ -331,3 +331,18 @@ async def test_empty_unit(ctx: AppContext, unit: Unit) -> None:
     assert report.members == () and report.still_needed() == []
     result = await remind_members(ctx, 2024, unit=empty_id, by=unit.admin)
     assert result.created and result.queued == 0
+
+
+async def test_a_reviewers_report_is_in_each_members_access_log(
+    ctx: AppContext, unit: Unit
+) -> None:
+    from storage.privacy_models import AccessLogEntry
+
+    await unit_report(ctx, 2024, unit=unit.code, by=unit.reviewer)
+    await unit_report(ctx, 2024, unit=unit.code, by=None)  # the command line: no account
+    async with ctx.db.transaction() as s:
+        entries = list(await s.scalars(select(AccessLogEntry)))
+    assert {e.person_id for e in entries} == set(unit.ids.values())
+    assert {(e.actor_account_id, e.actor_role, e.what) for e in entries} == {
+        (unit.reviewer, "reviewer", "report")
+    }
