@@ -539,3 +539,22 @@ async def _credit_electives_if_done(
         course_code=None,
         actor=f"person:{person_id}",
     )
+
+
+async def elective_counts(ctx: AppContext, person_id: int, year: int) -> tuple[int, int]:
+    """(completed, total) active electives of `year`: read-only and cheap, for summaries."""
+    async with ctx.db.transaction() as session:
+        ids = select(Course.id).where(
+            Course.year == year, Course.kind == "elective", Course.active.is_(True)
+        )
+        total = await session.scalar(select(func.count()).select_from(ids.subquery()))
+        done = await session.scalar(
+            select(func.count())
+            .select_from(CourseProgress)
+            .where(
+                CourseProgress.person_id == person_id,
+                CourseProgress.course_id.in_(ids),
+                CourseProgress.completed_at.is_not(None),
+            )
+        )
+    return int(done or 0), int(total or 0)

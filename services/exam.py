@@ -805,3 +805,53 @@ async def reopen_exam(
         )
 
     return await _retrying(ctx, job)
+
+
+# ------------------------------------------------------------------------------ bot helpers
+
+
+async def attempt_view(ctx: AppContext, person_id: int, attempt_id: int) -> AttemptView:
+    """The person's attempt in progress as it stands (the current question), never starting
+    a new one: for redrawing a question (a toggled option) and resuming after a restart.
+    Raises ExamRefused not_found, not_yours, finished, or expired (the expiry is kept)."""
+    expired = False
+
+    async def job(session: AsyncSession) -> AttemptView:
+        nonlocal expired
+        expired = False  # a retried transaction starts afresh
+        attempt = await _own_attempt(session, person_id, attempt_id)
+        policy = ctx.policies[attempt.year]
+        allowed = attempts_allowed(policy.exam, await _granted(session, person_id, attempt.year))
+        if await _expire(ctx, session, attempt, policy):
+            expired = True  # committed below, then refused
+        elif attempt.status != AttemptStatus.IN_PROGRESS:
+            raise ExamRefused("finished")
+        return await _view(ctx, session, attempt, allowed)
+
+    view = await _retrying(ctx, job)
+    if expired:
+        raise ExamRefused("expired")
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptCount:
+    used: int  # every attempt started counts (in progress, submitted or abandoned)
+    allowed: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.allowed - self.used)
+
+
+async def attempt_count(ctx: AppContext, person_id: int, policy: Policy) -> AttemptCount:
+    """Read-only and cheap (two counts), for summaries such as "My progress". Expiry does not
+    change it: an abandoned attempt counts as used like any other."""
+    async with ctx.db.transaction() as session:
+        used = await session.scalar(
+            select(func.count())
+            .select_from(ExamAttempt)
+            .where(ExamAttempt.person_id == person_id, ExamAttempt.year == policy.year)
+        )
+        granted = await _granted(session, person_id, policy.year)
+    return AttemptCount(int(used or 0), attempts_allowed(policy.exam, granted))

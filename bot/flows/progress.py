@@ -9,6 +9,8 @@ from bot.flows.base import Turn
 from core.hours import format_hours
 from core.rules import Policy, YearEvaluation, days_until, makeup_open
 from services.accounts import bound_person
+from services.courses import elective_counts
+from services.exam import attempt_count
 from services.i18n import Translator
 from services.progress import year_evaluation
 
@@ -71,6 +73,25 @@ def year_lines(t: Translator, policy: Policy, ev: YearEvaluation, today: date) -
     return lines
 
 
+async def public_study_line(
+    turn: Turn, policy: Policy, ev: YearEvaluation, person_id: int
+) -> str | None:
+    """Exam attempts left (while the mandatory hours are missing) and electives completed
+    (while their hours are missing): a few counts, no writes."""
+    t = turn.t
+    parts = []
+    if not ev.mandatory_done:
+        count = await attempt_count(turn.svc, person_id, policy)
+        parts.append(t("stu-prog-exam", left=count.left, allowed=count.allowed))
+    if ev.public_elective_hours < policy.elective_hours:
+        done, total = await elective_counts(turn.svc, person_id, policy.year)
+        if total:
+            parts.append(t("stu-prog-electives", done=done, total=total))
+    if not parts:
+        return None
+    return t("stu-prog-line", details=t("stu-prog-sep").join(parts))
+
+
 async def progress_text(turn: Turn) -> str | None:
     """None when the account has no person bound."""
     t = turn.t
@@ -86,6 +107,9 @@ async def progress_text(turn: Turn) -> str | None:
         parts.append(t("prog-fallback", current=str(today.year), shown=str(policy.year)))
     ev = await year_evaluation(turn.session, policy, person.id)
     parts.extend(year_lines(t, policy, ev, today))
+    study_line = await public_study_line(turn, policy, ev, person.id)
+    if study_line is not None:
+        parts.append(study_line)
     previous = turn.ctx.policies.get(policy.year - 1)
     if previous is not None:
         prev_ev = await year_evaluation(turn.session, previous, person.id)
