@@ -5,7 +5,13 @@ from __future__ import annotations
 from bot.flows import features
 from bot.flows.base import BUTTONS, Button, Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import back_to_menu, main_menu
-from bot.flows.progress import progress_text, share_text, shown_policy
+from bot.flows.progress import (
+    other_years,
+    past_year_text,
+    progress_text,
+    share_text,
+    shown_policy,
+)
 from core.hours import format_hours
 from services.accounts import bound_person, set_language
 from services.i18n import LANGUAGES
@@ -23,6 +29,24 @@ async def show_progress(turn: Turn) -> None:
             "prog-not-bound",
             buttons=((Button(turn.t("bind-start-button"), "m:start"),), back_to_menu(turn)),
         )
+        return
+    policy = shown_policy(turn)
+    years = other_years(turn, policy.year) if policy is not None else []
+    # "py:<year>" shows an earlier year of the pressing account's own person, nobody else's
+    history = (
+        (tuple(Button(turn.t("prog-year-button", year=str(y)), f"py:{y}") for y in years),)
+        if years
+        else ()
+    )
+    turn.add(Reply(text, (*history, *main_menu(turn))))
+
+
+async def show_past_year(turn: Turn, rest: str) -> None:
+    turn.finish()
+    year = int(rest) if rest.isdigit() and len(rest) == 4 else None
+    text = await past_year_text(turn, year) if year is not None else None
+    if text is None:
+        await show_progress(turn)
         return
     turn.add(Reply(text, main_menu(turn)))
 
@@ -136,6 +160,8 @@ async def _leave_answer(turn: Turn, event: Event) -> None:
     else:
         turn.say("leave-kept", buttons=main_menu(turn))
 
+
+HISTORY = features.register(features.Feature(name="history", callbacks={"py": show_past_year}))
 
 LEAVE = Flow(
     name="leave",

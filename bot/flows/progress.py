@@ -92,6 +92,28 @@ async def public_study_line(
     return t("stu-prog-line", details=t("stu-prog-sep").join(parts))
 
 
+async def past_year_text(turn: Turn, year: int) -> str | None:
+    """An earlier year's figures (title applications ask for them); None when unbound."""
+    t = turn.t
+    person = await bound_person(turn.session, turn.account)
+    if person is None:
+        return None
+    policy = turn.ctx.policies.get(year)
+    if policy is None:
+        return t("prog-year-unknown", year=str(year))
+    ev = await year_evaluation(turn.session, policy, person.id)
+    parts = [t("prog-title", name=person.name, year=str(year))]
+    if policy.demo:
+        parts.append(t("prog-demo-policy"))
+    parts.extend(year_lines(t, policy, ev, turn.today))
+    return "\n".join(parts)
+
+
+def other_years(turn: Turn, shown: int) -> list[int]:
+    """Earlier years with a policy, newest first (at most five buttons)."""
+    return sorted((y for y in turn.ctx.policies if y < shown), reverse=True)[:5]
+
+
 async def progress_text(turn: Turn) -> str | None:
     """None when the account has no person bound."""
     t = turn.t
@@ -105,6 +127,8 @@ async def progress_text(turn: Turn) -> str | None:
     parts = [t("prog-title", name=person.name, year=str(policy.year))]
     if policy.year != today.year:
         parts.append(t("prog-fallback", current=str(today.year), shown=str(policy.year)))
+    if policy.demo:
+        parts.append(t("prog-demo-policy"))
     ev = await year_evaluation(turn.session, policy, person.id)
     parts.extend(year_lines(t, policy, ev, today))
     study_line = await public_study_line(turn, policy, ev, person.id)

@@ -118,3 +118,28 @@ async def test_a_year_without_a_policy_is_said_plainly(
     assert "2025年度政策尚未发布" in chat.text
     assert "2024 年度" in chat.text
     assert "补学" in chat.text or "2025-03-31" in chat.text
+
+
+async def test_the_demo_on_todays_date_and_looking_back(admin_ctx: AppContext, chat: Any) -> None:
+    """A fresh machine on 28 November 2026: the demo's current year, and earlier years one
+    button away."""
+    from services.demo import seed_demo
+
+    ctx = admin_ctx
+    ctx.clock = lambda: datetime(2026, 11, 28, 10, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    await seed_demo(ctx, policy_dir=ctx.policies.dirs[-1])
+    c = chat("demo-user")
+    await c.start()
+    await c.send("450103198803120212")
+    await c.send("张伟")
+    await c.send("/progress")
+    assert "2026 年度" in c.text and "演示政策" in c.text
+    assert "2026-12-31，还剩 33 天" in c.text
+    labels = [b.label for b in c.buttons()]
+    assert "查看 2025 年度" in labels and "查看 2024 年度" in labels
+    await c.press("查看 2024 年度")
+    assert "2024 年度" in c.text and "演示政策" not in c.text
+    assert "必修课：已完成（15 学时）" in c.text
+    # a year without a policy is said so; nothing else is shown
+    await c.press_data("py:1999")
+    assert "没有 1999 年度的政策" in c.text
