@@ -220,12 +220,20 @@ async def drive(
         port = ports[k % len(ports)]
         async with gate:
             posted.setdefault(FIRST_USER + k % users, []).append(time.monotonic())
-            response = await client.post(
-                f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
-                json=update,
-                headers={SECRET_HEADER: WEBHOOK_SECRET},
-            )
-            response.raise_for_status()
+            # like Telegram, retry a request whose connection broke (a kept-alive connection
+            # the server closed); the worker drops a second copy by update_id
+            for attempt in range(3):
+                try:
+                    response = await client.post(
+                        f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+                        json=update,
+                        headers={SECRET_HEADER: WEBHOOK_SECRET},
+                    )
+                    response.raise_for_status()
+                    break
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    if attempt == 2:
+                        raise
 
     poster = asyncio.gather(*(post(k) for k in range(updates)))
     replies: list[dict[str, Any]] = []
