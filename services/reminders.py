@@ -32,7 +32,7 @@ from services.audit import audit
 from services.context import AppContext
 from services.i18n import translator
 from services.notify import NOTICE, render_notice
-from storage.models import Campaign, OutboxMessage
+from storage.models import Account, Campaign, OutboxMessage, Unit
 from storage.types import UTCDateTime
 
 SHANGHAI = "Asia/Shanghai"
@@ -57,6 +57,8 @@ class AudienceStatus(StrEnum):
     ALL = "all"
     COMPLETE = "complete"
     INCOMPLETE = "incomplete"
+    # the year's mandatory public course and exam not passed (the public reminders' audience)
+    PUBLIC_INCOMPLETE = "public_incomplete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +307,15 @@ def _common_pairs(due: DueCampaign) -> list[tuple[str, str]]:
     ]
 
 
+def _public_missing_sql() -> str:
+    """True for an account (`a`) whose person has no counting mandatory public hours in :year."""
+    return f"""NOT EXISTS (
+          SELECT 1 FROM hour_records h
+          WHERE h.person_id = a.person_id AND h.year = :year
+            AND h.subject = '{Subject.PUBLIC_MANDATORY.value}'
+            AND h.status IN ({_counting_sql()}))"""
+
+
 def _broadcast_audience(dialect: str, flt: BroadcastFilter, policy: Policy | None) -> _Audience:
     where = ["a.person_id IS NOT NULL", _account_filter(optional=False)]
     params: dict[str, Any] = {}
@@ -318,7 +329,12 @@ def _broadcast_audience(dialect: str, flt: BroadcastFilter, policy: Policy | Non
         where.append("u.code = :unit_code")
         params["unit_code"] = flt.unit_code
     ctes = ""
-    if flt.status is not AudienceStatus.ALL:
+    if flt.status is AudienceStatus.PUBLIC_INCOMPLETE:
+        if policy is None:
+            raise CampaignError("no_policy")
+        where.append(_public_missing_sql())
+        params["year"] = policy.year
+    elif flt.status is not AudienceStatus.ALL:
         if policy is None:
             raise CampaignError("no_policy")
         ctes = _evaluation_cte(policy) + ","
@@ -503,12 +519,33 @@ def _status_policy(ctx: AppContext, flt: BroadcastFilter) -> Policy | None:
     if flt.year is not None:
         return ctx.policies.get(flt.year)
     today = ctx.today()
+    if flt.status is AudienceStatus.PUBLIC_INCOMPLETE:
+        # the public subjects of this calendar year (a person may make up an earlier year,
+        # but the current one is what a notice about the exam is about)
+        return ctx.policies.get(today.year) or ctx.policies.latest_until(today.year)
     open_years = sorted(
         y for y, p in ctx.policies.items() if date(y, 1, 1) <= today <= p.verification_deadline
     )
     if open_years:
         return ctx.policies[open_years[0]]
     return ctx.policies.latest_until(today.year)
+
+
+async def broadcast_cities(ctx: AppContext, query: str = "", limit: int = 20) -> list[str]:
+    """Cities of the units, for choosing a broadcast's audience: all of them, or those whose
+    name contains `query`."""
+    async with ctx.db.transaction() as session:
+        stmt = select(Unit.city).distinct().order_by(Unit.city).limit(limit)
+        text_ = query.strip().replace("%", "").replace("_", "")
+        if text_:
+            stmt = stmt.where(Unit.city.like(f"%{text_}%"))
+        return [str(c) for c in await session.scalars(stmt) if c]
+
+
+def status_year(ctx: AppContext, flt: BroadcastFilter) -> int | None:
+    """The year a broadcast filter's `status` refers to (None: `all`, or no such policy)."""
+    policy = _status_policy(ctx, flt)
+    return None if policy is None else policy.year
 
 
 async def preview_broadcast(
@@ -622,10 +659,90 @@ async def campaign_report(ctx: AppContext, key: str) -> CampaignReport:
     )
 
 
+async def recent_campaigns(ctx: AppContext, limit: int = 8) -> list[CampaignReport]:
+    """The newest campaigns (reminders and broadcasts alike), newest first, each with its
+    counts: three queries whatever the limit, not one report per campaign."""
+    async with ctx.db.transaction() as session:
+        campaigns = list(
+            await session.scalars(
+                select(Campaign)
+                .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+                .limit(limit)
+            )
+        )
+        ids = [c.id for c in campaigns]
+        if not ids:
+            return []
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        rows = await session.execute(
+            select(OutboxMessage.campaign_id, OutboxMessage.status, func.count())
+            .where(OutboxMessage.campaign_id.in_(ids))
+            .group_by(OutboxMessage.campaign_id, OutboxMessage.status)
+        )
+        for cid, status, n in rows:
+            counts[int(cid)][str(status)] = int(n)
+        times = {
+            int(cid): (first, last)
+            for cid, first, last in await session.execute(
+                select(
+                    OutboxMessage.campaign_id,
+                    func.min(OutboxMessage.sent_at),
+                    func.max(OutboxMessage.sent_at),
+                )
+                .where(OutboxMessage.campaign_id.in_(ids))
+                .group_by(OutboxMessage.campaign_id)
+            )
+        }
+    utc = UTCDateTime()
+    reports = []
+    for c in campaigns:
+        first, last = times.get(c.id, (None, None))
+        pending = sum(
+            counts[c.id].get(s.value, 0)
+            for s in (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+        )
+        reports.append(
+            CampaignReport(
+                key=c.key,
+                kind=c.kind,
+                created_at=c.created_at,
+                queued=c.queued,
+                counts=counts[c.id],
+                first_sent_at=utc.process_result_value(_as_datetime(first), None),  # type: ignore[arg-type]
+                last_sent_at=utc.process_result_value(_as_datetime(last), None),  # type: ignore[arg-type]
+                pending=pending,
+            )
+        )
+    return reports
+
+
 def _as_datetime(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+# --------------------------------------------------------------------------- settings
+
+
+async def set_optional_muted(ctx: AppContext, account_id: int, muted: bool, *, actor: str) -> bool:
+    """Mute (or unmute) an account's optional reminders. The final reminder of each deadline
+    (core.reminders: the fewest days before it) and broadcasts still reach a muted account.
+    True when the setting changed."""
+    async with ctx.db.transaction() as session:
+        account = await session.get(Account, account_id)
+        if account is None or bool(account.muted_optional) == muted:
+            return False
+        account.muted_optional = muted
+        audit(
+            session,
+            at=ctx.now(),
+            actor=actor,
+            action="account.mute_optional" if muted else "account.unmute_optional",
+            entity="account",
+            entity_id=account_id,
+        )
+    return True
 
 
 # --------------------------------------------------------------------------- rendering
