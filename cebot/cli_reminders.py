@@ -60,7 +60,11 @@ def broadcast(
         None
     ),
     status: Annotated[
-        str, typer.Option(help="all | complete | incomplete (the year's requirement).")
+        str,
+        typer.Option(
+            help="all | complete | incomplete (the year's requirement) | "
+            "public_incomplete (mandatory exam not passed)."
+        ),
     ] = "all",
     year: Annotated[int | None, typer.Option(help="The year `--status` refers to.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = (
