@@ -16,7 +16,7 @@ import secrets
 import tomllib
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -530,3 +530,17 @@ async def purge_due_erasures(ctx: AppContext) -> int:
     for relative in certificate_files:
         (ctx.data_dir / relative).unlink(missing_ok=True)
     return deleted
+
+
+def remove_old_exports(ctx: AppContext, older_than: timedelta) -> int:
+    """Exports hold everything about a person: they are sent once and not kept."""
+    folder = ctx.data_dir / "exports"
+    if not folder.is_dir():
+        return 0
+    cutoff = ctx.now().timestamp() - older_than.total_seconds()
+    removed = 0
+    for path in folder.glob("*.zip"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import time
+from datetime import time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from services.context import AppContext
 from services.lease import Lease
 from services.outbox import OutboxSender, SenderConfig, SendFn
+from services.privacy import purge_due_erasures, remove_old_exports
 from services.reminders import SHANGHAI, CampaignResult, run_due
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,18 @@ async def queue_due_campaigns(ctx: AppContext) -> list[CampaignResult]:
     return results
 
 
+async def housekeeping(ctx: AppContext) -> None:
+    """The nightly job: pick up policy files changed elsewhere, delete the people whose
+    erasure is due (retention passed), and remove personal-data exports older than a day."""
+    try:
+        ctx.policies.refresh()
+        erased = await purge_due_erasures(ctx)
+        removed = await asyncio.to_thread(remove_old_exports, ctx, timedelta(days=1))
+        log.info("housekeeping: erased=%d exports_removed=%d", erased, removed)
+    except Exception:
+        log.exception("housekeeping failed")
+
+
 async def _run_active(
     ctx: AppContext,
     send: SendFn,
@@ -62,6 +75,15 @@ async def _run_active(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=6 * 3600,
+    )
+    scheduler.add_job(
+        housekeeping,
+        CronTrigger(hour=3, minute=30, timezone=SHANGHAI),
+        args=[ctx],
+        id="housekeeping-daily",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=12 * 3600,
     )
     if ctx.now().astimezone(scheduler.timezone).time() >= send_from:
         await queue_due_campaigns(ctx)  # catch up: the keys make a repeat harmless

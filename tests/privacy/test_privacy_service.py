@@ -216,3 +216,25 @@ def test_privacy_page_shows_the_notice(ctx: AppContext) -> None:
     en = client.get("/privacy?lang=en")
     assert zh.status_code == 200 and notice().version in zh.text and "个人信息" in zh.text
     assert "Who processes it" in en.text and f"{notice().retention_years} years" in en.text
+
+
+async def test_housekeeping_erases_due_people_and_old_exports(ctx: AppContext) -> None:
+    import os
+
+    from services.scheduler import housekeeping
+
+    pid, account_id = await make_person(ctx, 8)
+    async with ctx.db.transaction() as s:
+        account = await s.get(Account, account_id)
+        assert account is not None
+        await request_erasure(s, account=account, state=None, now=ctx.now(), today=ctx.today())
+    old = await export_person(ctx, pid)
+    os.utime(old, (0, 0))  # written long ago
+    fresh = await export_person(ctx, pid)
+    later = datetime(2024 + notice().retention_years + 1, 1, 2, 4, tzinfo=UTC)
+    os.utime(fresh, (later.timestamp() - 60, later.timestamp() - 60))  # a minute before
+    ctx.clock = lambda: later
+    await housekeeping(ctx)
+    async with ctx.db.transaction() as s:
+        assert await s.get(Person, pid) is None
+    assert not old.exists() and fresh.exists()

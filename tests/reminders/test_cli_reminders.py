@@ -65,7 +65,7 @@ def test_broadcast_previews_asks_and_queues_once(env: str) -> None:
     code, out, _ = run("reminders", "report", key)
     assert "queued 3, sent 0" in out and "Not finished" in out
     code, _, err = run("broadcast", "--text", "x", "--status", "bogus", "--yes")
-    assert code == 1 and "all, complete or incomplete" in err
+    assert code == 1 and "all, complete, incomplete or public_incomplete" in err
     code, out, _ = run("broadcast", "--text", "x", "--city", "nowhere", "--yes")
     assert code == 0 and "nothing was queued" in out
 
