@@ -44,3 +44,17 @@ async def test_rotation_moves_every_person_and_is_idempotent(ctx: AppContext) ->
     # a link signed under the old key still verifies during the rotation window
     assert old_token in ctx.ids.tokens("certificate", "GX2024")
     assert old_token not in fresh.tokens("certificate", "GX2024")
+
+
+async def test_a_certificate_link_signed_before_the_rotation_still_verifies(
+    ctx: AppContext,
+) -> None:
+    from services.certificates import signature, signature_ok
+
+    ctx.ids = IdProtector(OLD)
+    old_signature = signature(ctx, "GX2024-GX-000001")
+    ctx.ids = IdProtector(NEW, (OLD,))
+    assert signature_ok(ctx, "GX2024-GX-000001", old_signature)
+    assert signature_ok(ctx, "GX2024-GX-000001", signature(ctx, "GX2024-GX-000001"))
+    ctx.ids = IdProtector(NEW)  # the old key dropped: old links are no longer genuine
+    assert not signature_ok(ctx, "GX2024-GX-000001", old_signature)
