@@ -51,6 +51,7 @@ from core.rules import (
 from services.audit import audit
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_PER_CLAIM, MIN_EVIDENCE_PER_CLAIM
+from services.privacy import record_access
 from storage.db import ScopeConflict, SessionScope
 from storage.models import (
     Account,
@@ -592,6 +593,16 @@ async def review_queue(
             query = query.where(HourRecord.id > after_id)
         records = (await session.scalars(query.order_by(HourRecord.id).limit(limit))).all()
         views = await _views(ctx, session, records)
+        for record in records:  # each claim shown to a reviewer is in its owner's access log
+            record_access(
+                session,
+                at=ctx.now(),
+                person_id=record.person_id,
+                actor_account_id=reviewer_account_id,
+                actor_role="reviewer",
+                what="claim",
+                entity_id=record.id,
+            )
         people = {
             p.id: p
             for p in await session.scalars(
@@ -626,7 +637,18 @@ async def evidence_for_account(ctx: AppContext, account_id: int, file_id: int) -
         if any(pid == account.person_id for pid, _u in pairs if account.person_id is not None):
             return True
         units = await reviewer_units(session, account_id)
-        return any(u in units for _p, u in pairs)
+        seen = sorted({pid for pid, u in pairs if u in units})
+        for pid in seen:  # a permitted read of someone else's evidence: in their access log
+            record_access(
+                session,
+                at=ctx.now(),
+                person_id=pid,
+                actor_account_id=account_id,
+                actor_role="reviewer",
+                what="evidence",
+                entity_id=file_id,
+            )
+        return bool(seen)
 
 
 @dataclass(frozen=True, slots=True)

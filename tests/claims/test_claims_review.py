@@ -58,6 +58,17 @@ async def test_submit_pending_approve_counts(ctx: AppContext, world: World) -> N
     assert await evidence_for_account(ctx, world.claimant_account, png.id)
     assert not await evidence_for_account(ctx, world.reviewer_b, png.id)
     assert not await evidence_for_account(ctx, world.plain, png.id)
+    # every permitted read by someone else is in the claimant's access log, and only those
+    from storage.privacy_models import AccessLogEntry
+
+    async with ctx.db.transaction() as s:
+        log = [
+            (e.actor_account_id, e.what)
+            for e in await s.scalars(
+                select(AccessLogEntry).where(AccessLogEntry.person_id == world.claimant)
+            )
+        ]
+    assert sorted(log) == sorted([(world.reviewer1, "claim"), (world.reviewer1, "evidence")])
 
     result = await decide(ctx, world.reviewer1, view.id, approve=True)
     assert result.status == "approved" and not result.already_decided
