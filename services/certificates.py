@@ -42,6 +42,7 @@ from core.rules import (
 from services.audit import audit
 from services.certificate_render import render_pdf
 from services.context import AppContext
+from services.notify import notify_person
 from services.policies import local_today
 from services.progress import PersonNotFound, YearWithoutPolicy, year_evaluation
 from storage.models import Certificate, Person, Unit
@@ -341,11 +342,16 @@ async def issue_certificate(
     kind: CertificateKind | str,
     *,
     actor: str | None = None,
+    render: bool = True,
 ) -> CertificateView:
     """Issue the certificate (or return the live one already issued), with its PDF on disk.
 
     Raises PersonNotFound, YearWithoutPolicy or NotEligible. Safe to call concurrently: the
-    partial unique index lets one issue win; the other returns the winner's certificate."""
+    partial unique index lets one issue win; the other returns the winner's certificate.
+
+    `render=False` returns without rendering the PDF: for a caller inside a longer
+    transaction (the bot's turn), which calls `ensure_pdf` after its commit, so the render
+    never holds the transaction open."""
     kind = CertificateKind(kind)
     policy = _policy(ctx, year)
     try:
@@ -390,7 +396,8 @@ async def issue_certificate(
             if winner is None:
                 raise
             view = _view(ctx, winner)
-    await ensure_pdf(ctx, view)
+    if render:
+        await ensure_pdf(ctx, view)
     return view
 
 
@@ -445,13 +452,18 @@ async def _render_to_file(ctx: AppContext, view: CertificateView, path: Path) ->
 
 
 async def recheck_certificates(
-    ctx: AppContext, person_id: int, year: int, *, actor: str = "system"
+    ctx: AppContext, person_id: int, year: int, *, actor: str = "system", notify: bool = True
 ) -> list[CertificateView]:
     """Revoke the person's live certificates of `year` that no longer hold (not eligible any
-    more, or stating more hours than are verified now). Returns the revoked ones, so the
-    caller can tell the person; a new certificate can be issued once eligible again.
+    more, or stating more hours than are verified now). Returns the revoked ones; a new
+    certificate can be issued once eligible again.
     Call after anything lowers verified hours (a spot check revoking a record, a reopened
-    review)."""
+    review).
+
+    The person is told: with `notify` (the default) one outbox message per bound account
+    (key REVOKED_NOTICE, with a button to the bot's certificates screen) is queued in the same
+    transaction, so it exists if and only if the revocation committed. A caller that tells
+    the person in its own words passes notify=False."""
     policy = _policy(ctx, year)
     revoked: list[CertificateView] = []
     async with ctx.db.transaction() as session:
@@ -488,7 +500,36 @@ async def recheck_certificates(
                 },
             )
             revoked.append(_view(ctx, cert))
+        if revoked and notify:
+            await _tell_revoked(session, person_id, year, revoked, ctx.now())
     return revoked
+
+
+REVOKED_NOTICE = "certs-notice-revoked"
+CERTIFICATES_SCREEN = "m:certs"  # the bot's "my certificates" menu action
+
+
+async def _tell_revoked(
+    session: AsyncSession,
+    person_id: int,
+    year: int,
+    revoked: list[CertificateView],
+    now: datetime,
+) -> int:
+    """One message per account bound to the person, naming every certificate revoked."""
+    kinds = {c.kind for c in revoked}
+    return await notify_person(
+        session,
+        person_id,
+        REVOKED_NOTICE,
+        now,
+        args={
+            "year": year,
+            "kinds": next(iter(kinds)).value if len(kinds) == 1 else "both",
+            "numbers": ", ".join(c.number for c in revoked),
+        },
+        buttons=[("menu-certs", CERTIFICATES_SCREEN)],
+    )
 
 
 # ------------------------------------------------------------------ verifying
@@ -574,6 +615,7 @@ def decode_qr(image: bytes) -> list[str]:
 
 __all__ = [
     "KIND_TITLES",
+    "REVOKED_NOTICE",
     "CertificateKind",
     "CertificateStatus",
     "CertificateView",

@@ -179,6 +179,10 @@ async def _input(turn: Turn, event: Event) -> None:
         # an ID number typed anywhere is removed from the chat, not only at the ID step
         turn.outcome.delete_incoming = True
     step = current_step(turn)
+    verify = features.actions().get("verify")
+    if step is None and verify is not None and "/verify/" in event.text:
+        await verify(turn, event.text)  # a pasted certificate link: check it
+        return
     if step is None:
         turn.say("input-no-flow", buttons=main_menu(turn))
         return

@@ -106,7 +106,7 @@ async def test_forged_and_stale_buttons_change_nothing(ctx, roster, chat):
     nonce = offered.split(":")[1]
     out = await c.press_data(f"s:{nonce}:u999")
     assert "已过期" in c.text and out.notice
-    out = await c.press_data("rv:ok:1")
+    out = await c.press_data("zz:ok:1")  # a prefix no feature owns
     assert "无法识别" in c.text and out.notice
     out = await c.press_data("m:nonsense")
     assert "无法识别" in c.text

@@ -101,7 +101,7 @@ help-contact = Guangxi HR and Social Security Training Centre
     Hours: working days { $hours } (Beijing time)
 help-line-open = 🟢 The service line is open now.
 help-line-closed = 🔴 The service line is closed now; e-mail works any time.
-help-commands = Commands: /start bind, /menu main menu, /progress my progress, /help help, /cancel cancel the current step.
+help-commands = Commands: /start bind, /menu main menu, /progress my progress, /study study and exam, /claim claim hours, /certs my certificates, /verify check a certificate, /mydata my data, /help help, /cancel cancel the current step.
 
 ## Language
 

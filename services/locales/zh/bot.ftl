@@ -101,7 +101,7 @@ help-contact = 自治区人力资源和社会保障培训中心
     服务时间：工作日 { $hours }
 help-line-open = 🟢 服务热线现在在服务时间内。
 help-line-closed = 🔴 现在不在服务时间内，可以先发邮件。
-help-commands = 常用命令：/start 绑定身份，/menu 主菜单，/progress 我的学时，/help 帮助，/cancel 取消当前操作。
+help-commands = 常用命令：/start 绑定身份，/menu 主菜单，/progress 我的学时，/study 学习与考试，/claim 申报学时，/certs 我的证书，/verify 验证证书，/mydata 我的数据，/help 帮助，/cancel 取消当前操作。
 
 ## Language
 

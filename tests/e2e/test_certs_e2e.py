@@ -1,0 +1,126 @@
+"""The real application (polling) against the fake Bot API: a bound person presses "my
+certificates", generates the public-subject certificate and receives the PDF by sendDocument;
+then a photo of its QR code, sent to /verify, is downloaded by getFile and checked."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from telegram.ext import Application
+
+from bot.app import build_application, post_init
+from bot.fake_api import FakeBotApi
+from bot.webhook import ALLOWED_UPDATES
+from cebot.settings import Settings
+from services.certificate_render import shutdown_renderer
+from services.context import AppContext
+from storage.models import Certificate
+from tests.certificates.helpers import pdf_text
+
+USER = 5151
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_render_pool() -> Iterator[None]:
+    yield
+    shutdown_renderer()
+
+
+@asynccontextmanager
+async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:
+    """The production application, polling the fake server (as tests/e2e/test_journey.py)."""
+    application = build_application(settings, ctx)
+    async with application:
+        await post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
+        )
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+async def bind(api: FakeBotApi, zhang_id: str) -> None:
+    mark = api.mark()
+    api.send_text(USER, "/start")
+    await api.wait_for_button(USER, "✅ 同意", since=mark)
+    mark = api.mark()
+    api.press(USER, "✅ 同意")
+    await api.wait_for("sendMessage", lambda c: "身份证号码" in c.params["text"], since=mark)
+    mark = api.mark()
+    api.send_text(USER, zhang_id)
+    await api.wait_for("deleteMessage", since=mark)
+    mark = api.mark()
+    api.send_text(USER, "张伟")
+    await api.wait_for_button(USER, "我的证书", since=mark)
+
+
+async def test_certificate_pdf_through_the_bot_api(
+    ctx: AppContext,
+    roster: int,
+    fake_api: FakeBotApi,
+    settings: Settings,
+    zhang_id: str,
+    tmp_path: Path,
+) -> None:
+    async with polling(settings, ctx):
+        await bind(fake_api, zhang_id)
+
+        mark = fake_api.mark()
+        fake_api.press(USER, "我的证书")
+        screen = await fake_api.wait_for_button(USER, "生成公需科目证书", since=mark)
+        assert "合计 75 / 90 学时" in screen.params["text"]
+
+        mark = fake_api.mark()
+        fake_api.press(USER, "生成公需科目证书")
+        sent = await fake_api.wait_for(
+            "sendDocument", lambda c: c.params["chat_id"] == USER, since=mark
+        )
+        toast = await fake_api.wait_for("answerCallbackQuery", since=mark)
+        assert toast.params.get("text") == "正在准备证书 PDF……"
+        found = re.search(r"GX2024-PE-\d{6}", str(sent.params["caption"]))
+        assert found, sent.params["caption"]
+        number = found.group(0)
+        content = fake_api.files[sent.params["_result"]["document"]["file_id"]]
+        assert content.startswith(b"%PDF-")
+        pdf = tmp_path / "received.pdf"
+        pdf.write_bytes(content)
+        text = pdf_text(pdf)
+        assert (
+            number in text and "张伟" in text and "专业技术人员继续教育公需科目考试合格证书" in text
+        )
+        assert zhang_id not in text
+
+        async with ctx.db.transaction() as s:
+            rows = list(await s.scalars(select(Certificate)))
+        assert [r.number for r in rows] == [number] and rows[0].person_id == roster
+
+        # the certificate's QR code photographed and sent to /verify
+        subprocess.run(
+            ["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+            check=True,
+        )
+        photo = (tmp_path / "page.png").read_bytes()
+        mark = fake_api.mark()
+        fake_api.send_text(USER, "/verify")
+        await fake_api.wait_for(
+            "sendMessage", lambda c: "二维码的照片" in c.params["text"], since=mark
+        )
+        mark = fake_api.mark()
+        fake_api.send_file(USER, photo, as_photo=True)
+        answer = await fake_api.wait_for(
+            "sendMessage", lambda c: "证书验证结果" in c.params["text"], since=mark
+        )
+        assert "✅ 证书有效" in answer.params["text"] and "姓名：张*" in answer.params["text"]
+        assert number in answer.params["text"]
+        assert fake_api.calls_of("getFile")
