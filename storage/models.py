@@ -440,4 +440,5 @@ class AuditEntry(Base):
 # Tables of later features live in their own modules; importing them here puts them on
 # Base.metadata wherever the models are loaded (Alembic, tests, the application).
 import storage.exam_models  # noqa: E402
-import storage.privacy_models  # noqa: E402, F401
+import storage.privacy_models  # noqa: E402
+import storage.spot_models  # noqa: E402, F401
