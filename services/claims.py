@@ -26,11 +26,11 @@ import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -51,10 +51,13 @@ from core.rules import (
 from services.audit import audit
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_PER_CLAIM, MIN_EVIDENCE_PER_CLAIM
+from services.notify import queue_notice
 from services.privacy import record_access
+from services.reminders import REVIEW_QUEUE_CALLBACK
 from storage.db import ScopeConflict, SessionScope
 from storage.models import (
     Account,
+    Campaign,
     EvidenceFile,
     HourRecord,
     Person,
@@ -282,6 +285,7 @@ class QueueItem:
     person_name: str
     person_id_masked: str
     member_confirmed: bool  # False: the person chose the unit in the bot; confirm them first
+    decided_by_name: str | None = None  # set by review_item for a claim decided already
 
 
 async def _evidence_ids(session: AsyncSession, record_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -621,6 +625,36 @@ async def review_queue(
         ]
 
 
+async def review_item(ctx: AppContext, reviewer_account_id: int, record_id: int) -> QueueItem:
+    """One claim as its reviewer sees it, whatever its state (the bot asks for a rejection
+    reason or the verified hours with the title in view, and answers a stale button with the
+    decision already made). Authorised like a decision: a live reviewer of the claim's unit,
+    never the claimant; someone who reviews nothing learns nothing about record ids."""
+    async with ctx.db.transaction() as session:
+        if not await reviewer_units(session, reviewer_account_id):
+            raise ClaimRefused("not_reviewer")
+        record = await session.get(HourRecord, record_id, populate_existing=True)
+        if record is None or record.origin != ORIGIN_CLAIM:
+            raise ClaimRefused("not_found")
+        await _authorise_reviewer(session, reviewer_account_id, record.unit_id, record.person_id)
+        view = (await _views(ctx, session, [record]))[0]
+        person = await session.get(Person, record.person_id)
+        if person is None:  # pragma: no cover - a foreign key keeps the person
+            raise ClaimRefused("not_found")
+        record_access(  # shown to a reviewer: in its owner's access log, as in review_queue
+            session,
+            at=ctx.now(),
+            person_id=record.person_id,
+            actor_account_id=reviewer_account_id,
+            actor_role="reviewer",
+            what="claim",
+            entity_id=record.id,
+        )
+        confirmed = person.unit_confirmed or person.unit_id != record.unit_id
+        decider = await _decider_name(session, record.decided_by)
+        return QueueItem(view, person.name, person.id_masked, confirmed, decider)
+
+
 async def evidence_for_account(ctx: AppContext, account_id: int, file_id: int) -> bool:
     """May this account see this evidence file? Its owner, or a live reviewer of the unit of
     a claim that carries it."""
@@ -662,6 +696,8 @@ class DecisionResult:
     decided_at: datetime | None
     reason: str | None
     notify_account_ids: tuple[int, ...]  # the claimant's accounts (empty when nothing changed)
+    title: str = ""  # the claim's title and year, for the messages to the claimant and reviewer
+    year: int = 0
 
 
 def _reason(approve: bool, reason: str | None) -> str | None:
@@ -697,6 +733,8 @@ async def _already(session: AsyncSession, record: HourRecord) -> DecisionResult:
         decided_at=record.decided_at,
         reason=record.decision_reason,
         notify_account_ids=(),
+        title=record.title,
+        year=record.year,
     )
 
 
@@ -794,6 +832,8 @@ async def decide(
             decided_at=now,
             reason=text,
             notify_account_ids=tuple(await account_ids_of(session, record.person_id)),
+            title=record.title,
+            year=record.year,
         )
 
     return await _retrying(ctx, job)
@@ -1026,3 +1066,134 @@ async def confirm_member(
         return MemberConfirmation(view, False, tuple(await account_ids_of(session, person.id)))
 
     return await _retrying(ctx, job)
+
+
+# ------------------------------------------------------------------------------ reviewers' digest
+
+REVIEW_DIGEST_KIND = "review_digest"
+# New claims reach a unit's reviewers as one digest at most this often, not a message each.
+REVIEW_DIGEST_HOURS = 3
+REVIEW_DIGEST_MESSAGE = "rvw-digest"  # bot-review.ftl: new and pending counts
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    key: str | None  # the digest campaign's key; None when nothing was queued
+    queued: int  # messages queued, one per reviewer account
+    units: int  # units with new pending claims
+    claims: int  # new pending claims in them
+    skipped: str | None = None  # too_soon | nothing_new | no_reviewers | raced
+
+
+async def queue_review_digests(
+    ctx: AppContext, *, interval: timedelta = timedelta(hours=REVIEW_DIGEST_HOURS)
+) -> DigestRun:
+    """Queue one digest (through the outbox, with the "rv:queue" button) for every reviewer of
+    a unit that has new pending claims since the last digest; at most once per `interval`.
+
+    A digest is a Campaign (kind review_digest) whose audience records `upto`, the highest
+    claim id it covered; the next digest counts only claims above it, so the same claims are
+    never announced twice. The key "review-digest:<upto>" is unique: two schedulers racing
+    queue one digest. A claim whose id was taken before `upto` but committed after the digest
+    was read is not announced as new, but it is counted in the next digest's pending total
+    and in the 31 March reminders; the queue itself always shows every pending claim."""
+    now = ctx.now()
+    today = ctx.today()
+    open_years = sorted(
+        y for y, policy in ctx.policies.items() if claim_verification_open(policy, today)
+    )
+    try:
+        async with ctx.db.transaction() as session:
+            last = await session.scalar(
+                select(Campaign)
+                .where(Campaign.kind == REVIEW_DIGEST_KIND)
+                .order_by(Campaign.id.desc())
+                .limit(1)
+            )
+            if last is not None and now - last.created_at < interval:
+                return DigestRun(None, 0, 0, 0, "too_soon")
+            upto_before = int((last.audience or {}).get("upto", 0)) if last is not None else 0
+            upto = await session.scalar(
+                select(func.max(HourRecord.id)).where(HourRecord.origin == ORIGIN_CLAIM)
+            )
+            if not upto or upto <= upto_before or not open_years:
+                return DigestRun(None, 0, 0, 0, "nothing_new")
+            counts = await session.execute(
+                select(
+                    HourRecord.unit_id,
+                    func.count(),
+                    func.sum(case((HourRecord.id > upto_before, 1), else_=0)),
+                )
+                .where(
+                    HourRecord.origin == ORIGIN_CLAIM,
+                    HourRecord.status == RecordStatus.PENDING.value,
+                    HourRecord.unit_id.is_not(None),
+                    HourRecord.year.in_(open_years),
+                )
+                .group_by(HourRecord.unit_id)
+            )
+            per_unit = {
+                int(unit): (int(pending), int(new or 0))
+                for unit, pending, new in counts.all()
+                if unit is not None and new
+            }
+            if not per_unit:
+                return DigestRun(None, 0, 0, 0, "nothing_new")
+            pairs = await session.execute(
+                select(Role.account_id, Role.unit_id)
+                .join(Account, Account.id == Role.account_id)
+                .where(
+                    Role.role == "reviewer",
+                    Role.revoked_at.is_(None),
+                    Role.unit_id.in_(sorted(per_unit)),
+                    Account.unreachable_at.is_(None),
+                )
+                .distinct()
+            )
+            totals: dict[int, tuple[int, int]] = {}  # account -> (new, pending)
+            for account_id, unit_id in pairs.all():
+                pending, new = per_unit[int(unit_id)]
+                before = totals.get(account_id, (0, 0))
+                totals[account_id] = (before[0] + new, before[1] + pending)
+            new_claims = sum(new for _pending, new in per_unit.values())
+            if not totals:
+                return DigestRun(None, 0, len(per_unit), new_claims, "no_reviewers")
+            key = f"review-digest:{upto}"
+            campaign = Campaign(
+                key=key,
+                kind=REVIEW_DIGEST_KIND,
+                year=None,
+                audience={
+                    "upto": int(upto),
+                    "after": upto_before,
+                    "units": len(per_unit),
+                    "claims": new_claims,
+                },
+                created_by="scheduler",
+                created_at=now,
+                queued=len(totals),
+            )
+            session.add(campaign)
+            await session.flush()  # a racing scheduler's digest has this key: IntegrityError
+            for account_id, (new, pending) in sorted(totals.items()):
+                row = queue_notice(
+                    session,
+                    account_id=account_id,
+                    key=REVIEW_DIGEST_MESSAGE,
+                    now=now,
+                    args={"new": new, "pending": pending},
+                    buttons=(("reminder-open-queue", REVIEW_QUEUE_CALLBACK),),
+                )
+                row.campaign_id = campaign.id
+            audit(
+                session,
+                at=now,
+                actor="scheduler",
+                action="campaign.queue",
+                entity="campaign",
+                entity_id=campaign.id,
+                data={"key": key, "queued": len(totals), "claims": new_claims},
+            )
+            return DigestRun(key, len(totals), len(per_unit), new_claims)
+    except IntegrityError:
+        return DigestRun(None, 0, 0, 0, "raced")

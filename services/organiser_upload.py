@@ -19,7 +19,10 @@ year; see services.claims.looks_like):
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -48,6 +51,7 @@ from services.imports import (
     validate_hour_rows,
 )
 from services.tabular import TableError, read_table
+from storage.db import SessionScope
 from storage.models import Account, HourRecord, ImportBatch, Role
 
 
@@ -83,6 +87,8 @@ class DuplicateClaim:
     imported_id: int
     previous_status: str
     reopened: bool
+    title: str = ""  # the claim's title, for the message to its claimant
+    claimant_account_ids: tuple[int, ...] = ()  # told when the claim was reopened
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,50 @@ async def organiser_source(session: AsyncSession, account_id: int) -> str:
     if not live:
         raise UploadRefused("not_organiser")
     return live[0]
+
+
+# Telegram lets a bot download files up to 20 MB: about 200,000 rows of CSV.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_SUFFIXES = (".csv", ".xlsx")
+UPLOAD_DIR = "uploads"
+# A file previewed and never confirmed or cancelled is removed by the nightly housekeeping.
+UPLOAD_KEEP = timedelta(days=1)
+
+
+def save_upload(ctx: AppContext, data: bytes, suffix: str) -> Path:
+    """Write an uploaded file under data_dir/uploads with a random name (never the sender's
+    name: it is only a label) and the given suffix, ready for preview and confirm."""
+    suffix = suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise ValueError(f"not an upload suffix: {suffix}")
+    folder = ctx.data_dir / UPLOAD_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix="upload-", suffix=suffix)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return Path(name)
+
+
+def discard_upload(ctx: AppContext, path: Path) -> None:
+    """Remove a saved upload; only files inside data_dir/uploads are ever touched."""
+    folder = (ctx.data_dir / UPLOAD_DIR).resolve()
+    target = path.resolve()
+    if target.parent == folder:
+        target.unlink(missing_ok=True)
+
+
+def remove_old_uploads(ctx: AppContext, older_than: timedelta = UPLOAD_KEEP) -> int:
+    """Housekeeping: uploads left behind (previewed, never confirmed) older than `older_than`."""
+    folder = ctx.data_dir / UPLOAD_DIR
+    if not folder.is_dir():
+        return 0
+    cutoff = ctx.now().timestamp() - older_than.total_seconds()
+    removed = 0
+    for entry in folder.iterdir():
+        if entry.is_file() and entry.name.startswith("upload-") and entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _digest(path: Path) -> str:
@@ -173,7 +223,10 @@ async def preview_upload(ctx: AppContext, organiser_account_id: int, path: Path)
                 looks_like(c, _as_record(person.id, hr)) for c in claims.get(person.id, ())
             ):
                 duplicates += 1
-        await session.rollback()  # nothing to write; say so explicitly
+        if not isinstance(ctx.db, SessionScope):
+            # nothing to write; say so explicitly (inside a chat turn the transaction is the
+            # turn's, which commits its flow state: it has nothing of ours to roll back)
+            await session.rollback()
     return UploadPreview(
         sha256=digest,
         source=source,
@@ -294,6 +347,7 @@ async def flag_duplicates(
                 and policy is not None
                 and claim_verification_open(policy, today)
             )
+            told: tuple[int, ...] = ()
             if reopen:
                 try:
                     await reopen_record(
@@ -307,8 +361,9 @@ async def flag_duplicates(
                 except LostRace:  # a reviewer changed it meanwhile: their word stands
                     reopen = False
                 else:
-                    claimants.update(await account_ids_of(session, claim.person_id))
-            item = DuplicateClaim(claim.id, match.id, previous, reopen)
+                    told = tuple(await account_ids_of(session, claim.person_id))
+                    claimants.update(told)
+            item = DuplicateClaim(claim.id, match.id, previous, reopen, claim.title, told)
             found.append(item)
             if previous == RecordStatus.APPROVED.value and not reopen:
                 unresolved.append(item)
@@ -324,7 +379,10 @@ __all__ = [
     "UploadPreview",
     "UploadRefused",
     "confirm_upload",
+    "discard_upload",
     "flag_duplicates",
     "organiser_source",
     "preview_upload",
+    "remove_old_uploads",
+    "save_upload",
 ]

@@ -17,15 +17,21 @@ from datetime import time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from services.claims import DigestRun, queue_review_digests
 from services.context import AppContext
 from services.lease import Lease
+from services.organiser_upload import remove_old_uploads
 from services.outbox import OutboxSender, SenderConfig, SendFn
 from services.privacy import purge_due_erasures, remove_old_exports
 from services.reminders import SHANGHAI, CampaignResult, run_due
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "reminders"
+# How often the scheduler looks for new claims; services.claims.queue_review_digests itself
+# sends a unit's reviewers a digest at most every REVIEW_DIGEST_HOURS.
+REVIEW_DIGEST_CHECK = timedelta(minutes=30)
 
 
 def _send_from(ctx: AppContext) -> time:
@@ -52,9 +58,28 @@ async def housekeeping(ctx: AppContext) -> None:
         ctx.policies.refresh()
         erased = await purge_due_erasures(ctx)
         removed = await asyncio.to_thread(remove_old_exports, ctx, timedelta(days=1))
-        log.info("housekeeping: erased=%d exports_removed=%d", erased, removed)
+        uploads = await asyncio.to_thread(remove_old_uploads, ctx)
+        log.info(
+            "housekeeping: erased=%d exports_removed=%d uploads_removed=%d",
+            erased,
+            removed,
+            uploads,
+        )
     except Exception:
         log.exception("housekeeping failed")
+
+
+async def review_digests(ctx: AppContext) -> DigestRun | None:
+    """The reviewers' digest job: new claims since the last digest, one message per reviewer.
+    Errors are logged, not raised: the next run must still happen."""
+    try:
+        run = await queue_review_digests(ctx)
+    except Exception:
+        log.exception("review digest failed")
+        return None
+    if run.key is not None:
+        log.info("review digest: %s queued=%d claims=%d", run.key, run.queued, run.claims)
+    return run
 
 
 async def _run_active(
@@ -84,6 +109,15 @@ async def _run_active(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=12 * 3600,
+    )
+    scheduler.add_job(
+        review_digests,
+        IntervalTrigger(seconds=REVIEW_DIGEST_CHECK.total_seconds(), timezone=SHANGHAI),
+        args=[ctx],
+        id="review-digest",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=int(REVIEW_DIGEST_CHECK.total_seconds()),
     )
     if ctx.now().astimezone(scheduler.timezone).time() >= send_from:
         await queue_due_campaigns(ctx)  # catch up: the keys make a repeat harmless

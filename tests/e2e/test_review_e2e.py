@@ -1,0 +1,153 @@
+"""Unit review end to end: the real application (polling, as in test_journey.py) and the real
+outbox sender talk HTTP to the fake Bot API. A claim with a PDF exists (made through the
+services); the unit's reviewer opens the queue, receives the evidence as a document, presses
+approve; the claimant's year then shows the verified hours, and the decision reaches the
+claimant as a message. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import select
+from telegram.ext import Application
+
+from bot.app import build_application, post_init
+from bot.fake_api import FakeBotApi
+from bot.outbox_sender import telegram_sender
+from bot.webhook import ALLOWED_UPDATES
+from cebot.settings import Settings
+from services.claims import ClaimDraft, submit_claim
+from services.context import AppContext
+from services.evidence import store_evidence
+from services.outbox import SenderConfig, drain
+from services.privacy import notice
+from storage.models import Account, HourRecord, Person, Review, Role
+
+CLAIMANT, REVIEWER = 6161, 6262
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 16
+
+
+@asynccontextmanager
+async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    application = build_application(settings, ctx)
+    async with application:
+        await post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
+        )
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+async def seed(ctx: AppContext, person_id: int) -> int:
+    """The claimant's bound Telegram account, the unit's reviewer, and a pending claim."""
+    now = ctx.now()
+    async with ctx.db.transaction() as s:
+        person = await s.get(Person, person_id)
+        assert person is not None and person.unit_id is not None
+        s.add(
+            Account(
+                channel="telegram",
+                external_id=str(CLAIMANT),
+                person_id=person_id,
+                language="zh",
+                consent_version=notice().version,
+                created_at=now,
+            )
+        )
+        reviewer = Account(
+            channel="telegram",
+            external_id=str(REVIEWER),
+            language="zh",
+            display_name="人事科审验员",
+            created_at=now,
+        )
+        s.add(reviewer)
+        await s.flush()
+        s.add(
+            Role(
+                account_id=reviewer.id,
+                role="reviewer",
+                unit_id=person.unit_id,
+                granted_at=now,
+                granted_by="test",
+            )
+        )
+    evidence = await store_evidence(ctx, PDF)
+    draft = ClaimDraft(
+        year=2024,
+        category="training",
+        title="急诊急救技能培训",
+        organiser="南宁市卫生健康委员会",
+        started_on=date(2024, 10, 15),
+        completed_on=date(2024, 10, 16),
+        hours=Fraction(12),
+    )
+    view = await submit_claim(ctx, person_id, draft, [evidence.id], pledged=True)
+    return view.id
+
+
+async def test_reviewer_approves_from_the_button_and_the_year_shows_the_hours(
+    ctx: AppContext, roster: int, fake_api: FakeBotApi, settings: Settings
+) -> None:
+    api = fake_api
+    claim_id = await seed(ctx, roster)
+    async with polling(settings, ctx) as application:
+        mark = api.mark()
+        api.send_text(CLAIMANT, "/progress")
+        await api.wait_for(
+            "sendMessage", lambda c: "合计：75 / 90 学时" in c.params["text"], since=mark
+        )
+
+        mark = api.mark()
+        api.send_text(REVIEWER, "/review")
+        card = await api.wait_for_button(REVIEWER, "✅ 通过", since=mark)
+        assert f"登记 #{claim_id}" in card.params["text"]
+        assert "急诊急救技能培训" in card.params["text"] and "张伟" in card.params["text"]
+        document = await api.wait_for(
+            "sendDocument", lambda c: c.params["chat_id"] == REVIEWER, since=mark
+        )
+        assert api.files[document.params["_result"]["document"]["file_id"]] == PDF
+        assert document.params["_result"]["document"]["file_name"] == f"claim-{claim_id}-1.pdf"
+
+        mark = api.mark()
+        api.press(REVIEWER, "✅ 通过")
+        await api.wait_for(
+            "sendMessage", lambda c: "已审验通过，计 12 学时" in c.params["text"], since=mark
+        )
+        await api.wait_for("editMessageReplyMarkup", since=mark)  # the claim's buttons go
+
+        mark = api.mark()
+        api.send_text(CLAIMANT, "/progress")
+        await api.wait_for(
+            "sendMessage", lambda c: "合计：87 / 90 学时" in c.params["text"], since=mark
+        )
+
+        # the decision reaches the claimant through the outbox, once
+        mark = api.mark()
+        config = SenderConfig(rate=30.0, per_chat_interval=0.0, poll_interval=0.05)
+        stats = await drain(ctx, telegram_sender(application.bot), config)
+        told = await api.wait_for(
+            "sendMessage", lambda c: c.params["chat_id"] == CLAIMANT, since=mark
+        )
+        assert told.params["text"] == "您登记的“急诊急救技能培训”已审验通过，计 12 学时。"
+        assert stats.sent == 1
+
+        # pressed again (a second tap): one decision, and the reviewer is told who decided
+        mark = api.mark()
+        api.press(REVIEWER, "✅ 通过")
+        await api.wait_for(
+            "sendMessage", lambda c: "已由 人事科审验员" in c.params["text"], since=mark
+        )
+    async with ctx.db.transaction() as s:
+        reviews = list(await s.scalars(select(Review).where(Review.record_id == claim_id)))
+        record = await s.get(HourRecord, claim_id)
+    assert len(reviews) == 1 and record is not None and record.status == "approved"
