@@ -126,8 +126,16 @@ class FakeBotApi:
                 Route("/_fake/calls", self._control_calls, methods=["GET"]),
             ]
         )
+        # Telegram keeps client connections open for long; uvicorn's default of 5 s would close
+        # idle kept-alive connections just as the bot reuses one (httpx.ReadError in tests)
         config = uvicorn.Config(
-            app, host=self.host, port=port, log_level="warning", lifespan="off", access_log=False
+            app,
+            host=self.host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_keep_alive=300,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="fake-bot-api", daemon=True)
