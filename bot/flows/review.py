@@ -640,7 +640,7 @@ async def _confirm_member(turn: Turn, person_id: int) -> None:
     except ClaimRefused as exc:
         _refused(turn, exc)
         return
-    turn.outcome.button_accepted = True
+    # the keyboard stays: it may hold a claim's decisions or other members' buttons
     if done.already_confirmed:
         turn.say("rvw-member-already", name=done.member.name)
         return

@@ -273,6 +273,23 @@ async def test_approve_all_shown_with_a_confirmation(
     assert len(await notices_to(ctx, world.claimant_account)) == 2
 
 
+async def test_pages_of_five(ctx: AppContext, world: World, chat: Callable[..., Chat]) -> None:
+    claims = [
+        await claim(ctx, world.claimant, title=f"分页{n}", **on_day(date(2024, 7, n + 1)))
+        for n in range(6)
+    ]
+    reviewer = chat(REVIEWER1)
+    out = await reviewer.send("/review")
+    cards = [r for r in out.replies if r.text.startswith("📄")]
+    assert [f"#{c.id}" in r.text for c, r in zip(claims, cards, strict=False)] == [True] * 5
+    assert len(cards) == 5 and len([r for r in out.replies if r.file]) == 5
+    await reviewer.press("下一页")
+    cards = [r for r in reviewer.last.replies if r.text.startswith("📄")]
+    assert len(cards) == 1 and f"#{claims[5].id}" in cards[0].text
+    assert "下一页" not in "".join(b.label for b in reviewer.buttons())
+    assert "全部通过" not in "".join(b.label for b in reviewer.buttons())  # one claim here
+
+
 async def test_rv_queue_button_opens_the_queue_for_reviewers_only(
     ctx: AppContext, world: World, chat: Callable[..., Chat]
 ) -> None:
@@ -388,8 +405,9 @@ async def test_members_who_joined_from_the_bot_are_confirmed(
     other = chat(REVIEWER_B)
     await other.press_data(f"rv:mc:{newcomer_id}")
     assert "这不是您所在单位人员" in other.text
-    await reviewer.press("确认 韦小宝")
+    out = await reviewer.press("确认 韦小宝")
     assert "韦小宝 已确认为本单位人员" in reviewer.text
+    assert not out.button_accepted  # other members' buttons on that message stay
     async with ctx.db.transaction() as s:
         person = await s.get(Person, newcomer_id)
         assert person is not None and person.unit_confirmed
