@@ -10,11 +10,16 @@ Measures, on SQLite, on the same generated CSV:
   C  core    the importer's prepared hour_records rows (people already there, untimed)
              inserted with SQLAlchemy Core `insert(HourRecord)` executemany in one transaction:
              the least database work the importer itself has to do;
+  U  organiser the file as an organiser sends it to the bot: `services.organiser_upload`
+             save_upload, preview_upload (every row checked, nothing written) and
+             confirm_upload (import_hours with the role's source, people told, duplicates of
+             claims flagged), on a fresh database with an organiser account (issue 5);
   D  (diagnostic) the same rows, converted to what SQLite stores, with one stdlib sqlite3
              executemany into the real hour_records table (its indexes and foreign keys).
 
-and reports A/B and A/C (and A2/B, C/B, D/B). The project's aim is A under 3x B. Each of the
-`--repeat` rounds runs A, B, C and D once, so a burst of load elsewhere hits all of them.
+and reports A/B and A/C (and A2/B, C/B, D/B, U/B, U/A). The project's aim is A under 3x B.
+Each of the `--repeat` rounds runs A, B, C, D and U once, so a burst of load elsewhere hits
+all of them.
 
     python benchmarks/bench_import_hours.py [--rows 100000] [--people 25000] [--repeat 3]
         [--public-share 0.05] [--seed N] [--json out.json] [--profile [out.prof]] [--keep]
@@ -57,11 +62,16 @@ from core.records import dedup_key, parse_subject  # noqa: E402
 from core.rules import RecordStatus  # noqa: E402
 from services.context import AppContext  # noqa: E402
 from services.imports import import_hours  # noqa: E402
+from services.organiser_upload import (  # noqa: E402
+    confirm_upload,
+    preview_upload,
+    save_upload,
+)
 from services.pii import IdProtector  # noqa: E402
 from services.policies import PolicyBook  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import HourRecord, ImportBatch, Person  # noqa: E402
+from storage.models import Account, HourRecord, ImportBatch, Person, Role  # noqa: E402
 
 HEADER = [
     "id_number",
@@ -86,6 +96,8 @@ LABELS = {
     "B_plain_sqlite3": "B  plain csv + sqlite3 executemany",
     "C_sqlalchemy_core": "C  Core insert(HourRecord) executemany",
     "D_sqlite3_real_table": "D  sqlite3 executemany, real table",
+    "U_organiser_upload": "U  organiser upload: preview + confirm",
+    "P_upload_preview": "P  (part of U) the preview alone",
 }
 RATIOS = {
     "A/B": ("A_cebot_import", "B_plain_sqlite3"),
@@ -93,6 +105,8 @@ RATIOS = {
     "A2/B": ("A2_cebot_reimport", "B_plain_sqlite3"),
     "C/B": ("C_sqlalchemy_core", "B_plain_sqlite3"),
     "D/B": ("D_sqlite3_real_table", "B_plain_sqlite3"),
+    "U/B": ("U_organiser_upload", "B_plain_sqlite3"),
+    "U/A": ("U_organiser_upload", "A_cebot_import"),
 }
 
 REGIONS = ("450102", "450103", "450105", "450203", "450302", "450403", "450502", "450602")
@@ -220,6 +234,46 @@ async def run_cebot(
     assert count(db_path, "people") == n_people
     assert count(db_path, "import_batches") == 2
     return t1 - t0, t2 - t1
+
+
+async def run_upload(
+    template: Path, work: Path, csv_path: Path, n_rows: int, n_people: int
+) -> tuple[float, float]:
+    """Run U on a fresh database: an organiser account (set up untimed), then the bot's path
+    for a file it receives. Returns (whole upload, preview part)."""
+    db_path = fresh_db(template, work, "upload")
+    ctx = make_context(f"sqlite:///{db_path}", work / "data")
+    try:
+        async with ctx.db.transaction() as s:
+            account = Account(channel="telegram", external_id="900001", created_at=NOW)
+            s.add(account)
+            await s.flush()
+            s.add(
+                Role(
+                    account_id=account.id,
+                    role="organiser",
+                    source=SOURCE,
+                    granted_at=NOW,
+                    granted_by="bench",
+                )
+            )
+            organiser = account.id
+        t0 = time.perf_counter()
+        saved = save_upload(ctx, csv_path.read_bytes(), ".csv")
+        preview = await preview_upload(ctx, organiser, saved)
+        t1 = time.perf_counter()
+        assert preview.ok and preview.rows == n_rows, preview.problems[:3]
+        done = await confirm_upload(ctx, organiser, saved, expected_sha256=preview.sha256)
+        t2 = time.perf_counter()
+    finally:
+        await ctx.db.dispose()
+    assert (done.result.rows, done.result.added, done.result.people_created) == (
+        n_rows,
+        n_rows,
+        n_people,
+    ), done.result
+    assert count(db_path, "hour_records") == n_rows
+    return t2 - t0, t1 - t0
 
 
 def run_plain(template: Path, work: Path, csv_path: Path, n_rows: int) -> float:
@@ -512,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
             runs["D_sqlite3_real_table"].append(
                 asyncio.run(run_raw_schema(template, work, csv_path, args.rows))
             )
+            u, p = asyncio.run(run_upload(template, work, csv_path, args.rows, args.people))
+            runs["U_organiser_upload"].append(u)
+            runs["P_upload_preview"].append(p)
             print(
                 f"round {i + 1}/{args.repeat}: "
                 + ", ".join(f"{k.split('_')[0]} {v[-1]:.3f} s" for k, v in runs.items())

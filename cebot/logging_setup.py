@@ -11,12 +11,12 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from core.idnumber import ID_NUMBER_PATTERN, mask_id_number
+from core.idnumber import mask_id_numbers
 from services.logcontext import REQUEST_ID
 
 
 def redact(text: str) -> str:
-    return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group(0)), text)
+    return mask_id_numbers(text)
 
 
 class RedactingFormatter(logging.Formatter):

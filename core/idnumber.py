@@ -114,6 +114,12 @@ def mask_id_number(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_id_numbers(text: str) -> str:
+    """Free text (a typed reason, an OCR'd line, a log message) with every ID-number-shaped
+    run masked."""
+    return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group()), text)
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class IdNumber:
     """A validated identity number; str() and repr() show only the masked form."""

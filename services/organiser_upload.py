@@ -280,18 +280,20 @@ async def confirm_upload(
         )
         if batch_id is None or result.added == 0:
             return UploadConfirmed(result, batch_id, ())
-        people = sorted(
-            set(
-                await session.scalars(
-                    select(HourRecord.person_id).where(HourRecord.batch_id == batch_id)
+        # the people of the batch who have an account (most imported people have none yet)
+        accounts = list(
+            await session.scalars(
+                select(Account.id)
+                .where(
+                    Account.person_id.in_(
+                        select(HourRecord.person_id)
+                        .where(HourRecord.batch_id == batch_id)
+                        .scalar_subquery()
+                    )
                 )
+                .distinct()
             )
         )
-        accounts: list[int] = []
-        for chunk in _chunks(people):
-            accounts.extend(
-                await session.scalars(select(Account.id).where(Account.person_id.in_(chunk)))
-            )
     found, unresolved, claimants = await flag_duplicates(ctx, batch_id)
     return UploadConfirmed(
         result,
@@ -313,25 +315,36 @@ async def flag_duplicates(
     unresolved: list[DuplicateClaim] = []
     claimants: set[int] = set()
     async with ctx.db.transaction() as session:
-        imported = (
+        # only the batch's people who have a claim to compare (few): a large file's other
+        # rows are never loaded
+        in_batch = (
+            select(HourRecord.person_id)
+            .where(
+                HourRecord.batch_id == batch_id,
+                HourRecord.subject == Subject.PROFESSIONAL.value,
+            )
+            .scalar_subquery()
+        )
+        claims = list(
             await session.scalars(
                 select(HourRecord).where(
-                    HourRecord.batch_id == batch_id,
-                    HourRecord.subject == Subject.PROFESSIONAL.value,
+                    HourRecord.person_id.in_(in_batch),
+                    HourRecord.origin == ORIGIN_CLAIM,
+                    HourRecord.status.in_(
+                        [RecordStatus.PENDING.value, RecordStatus.APPROVED.value]
+                    ),
                 )
             )
-        ).all()
-        people = sorted({r.person_id for r in imported})
-        claims: list[HourRecord] = []
+        )
+        people = sorted({c.person_id for c in claims})
+        imported: list[HourRecord] = []
         for chunk in _chunks(people):
-            claims.extend(
+            imported.extend(
                 await session.scalars(
                     select(HourRecord).where(
+                        HourRecord.batch_id == batch_id,
+                        HourRecord.subject == Subject.PROFESSIONAL.value,
                         HourRecord.person_id.in_(chunk),
-                        HourRecord.origin == ORIGIN_CLAIM,
-                        HourRecord.status.in_(
-                            [RecordStatus.PENDING.value, RecordStatus.APPROVED.value]
-                        ),
                     )
                 )
             )

@@ -25,7 +25,11 @@ from typing import Any, TypeVar
 from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.idnumber import ID_NUMBER_PATTERN, InvalidIdNumber, mask_id_number, parse_id_number
+from core.idnumber import (
+    InvalidIdNumber,
+    mask_id_numbers,
+    parse_id_number,
+)
 from core.rules import RecordStatus
 from core.uscc import normalize_unit_code
 from services.audit import audit
@@ -131,7 +135,7 @@ def scrub(text: str | None) -> str | None:
     """Free text for the audit log and messages: anything shaped like an ID number masked."""
     if text is None:
         return None
-    return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group()), text)
+    return mask_id_numbers(text)
 
 
 def clean_reason(reason: str | None, *, required: bool) -> str | None:
