@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import FakeBotApi
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from services.certificate_render import shutdown_renderer
 from services.context import AppContext
 from storage.models import Certificate
 from tests.certificates.helpers import pdf_text
+from tests.e2e.running import polling
 
 USER = 5151
 
@@ -30,24 +27,6 @@ USER = 5151
 def _stop_render_pool() -> Iterator[None]:
     yield
     shutdown_renderer()
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:
-    """The production application, polling the fake server (as tests/e2e/test_journey.py)."""
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def bind(api: FakeBotApi, zhang_id: str) -> None:

@@ -7,39 +7,18 @@ On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from sqlalchemy import select
-from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import FakeBotApi
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from services.context import AppContext
 from services.evidence import evidence_path
 from storage.models import EvidenceFile, HourRecord, RecordEvidence
+from tests.e2e.running import polling
 
 USER = 7171
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def said(api: FakeBotApi, text: str, since: int) -> str:

@@ -7,43 +7,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import FakeBotApi
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from core.idnumber import make_id_number, mask_id_number
 from services.context import AppContext
 from services.question_bank import seed_demo_content
 from storage.models import ExamAttempt, HourRecord, Person, Question
+from tests.e2e.running import polling
 
 USER = 5151
 WANG_ID = make_id_number("450103", date(1992, 5, 6), 321)
 QUESTIONS = 20
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def add_person(ctx: AppContext) -> int:

@@ -11,17 +11,13 @@ changes nothing. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import Call, FakeBotApi
 from bot.outbox_sender import telegram_sender
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from core.idnumber import make_id_number
 from services.claims import queue_review_digests
@@ -38,6 +34,7 @@ from storage.models import (
     Review,
     Role,
 )
+from tests.e2e.running import polling
 
 ZHANG, REVIEWER, ORGANISER = 8181, 8282, 8383
 SOURCE = "广西医学会继续教育部"
@@ -45,23 +42,6 @@ PDF_A = b"%PDF-1.7\n% certificate A\n" + b"1 0 obj\n" * 32
 PDF_B = b"%PDF-1.7\n% certificate B\n" + b"2 0 obj\n" * 32
 HEADER = "身份证号,姓名,年度,科目,课程编号,课程名称,学时,完成日期\n"
 NEWCOMER = make_id_number("450103", date(1990, 4, 5), 321)
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def staff(ctx: AppContext, person_id: int) -> None:

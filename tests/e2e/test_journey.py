@@ -12,32 +12,15 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 import uvicorn
-from telegram.ext import Application
 
-from bot.app import build_application, post_init
+from bot.app import build_application
 from bot.fake_api import FakeBotApi
-from bot.webhook import ALLOWED_UPDATES, SECRET_HEADER, create_webhook_app
+from bot.webhook import SECRET_HEADER, create_webhook_app
 from cebot.settings import Settings
 from services.context import AppContext
+from tests.e2e.running import polling
 
 USER = 4242
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)  # run_polling would call it
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 @asynccontextmanager

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,10 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import FakeBotApi
 from bot.outbox_sender import telegram_sender
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from services.context import AppContext
 from services.outbox import SenderConfig, SenderStats, drain
@@ -35,6 +32,7 @@ from services.privacy import notice
 from services.reminders import BroadcastFilter, campaign_report, queue_broadcast
 from storage.db import Database
 from storage.models import Account, Campaign, Person, Role
+from tests.e2e.running import polling
 
 # PTB reads RetryAfter.retry_after in its constructor, which warns about a future type
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -150,23 +148,6 @@ async def seed(ctx: AppContext, unit_person_id: int) -> dict[int, int]:
         await s.flush()
         s.add(Role(account_id=admin.id, role="admin", granted_at=now, granted_by="test"))
     return accounts
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def admin_broadcasts(api: RefusingBotApi, text: str) -> str:

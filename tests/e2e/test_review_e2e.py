@@ -6,18 +6,13 @@ claimant as a message. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import select
-from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import FakeBotApi
 from bot.outbox_sender import telegram_sender
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from services.claims import ClaimDraft, submit_claim
 from services.context import AppContext
@@ -25,26 +20,10 @@ from services.evidence import store_evidence
 from services.outbox import SenderConfig, drain
 from services.privacy import notice
 from storage.models import Account, HourRecord, Person, Review, Role
+from tests.e2e.running import polling
 
 CLAIMANT, REVIEWER = 6161, 6262
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 16
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application = build_application(settings, ctx)
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def seed(ctx: AppContext, person_id: int) -> int:

@@ -5,41 +5,19 @@ sender, the person's progress falls and their certificate is revoked."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from sqlalchemy import select, update
-from telegram.ext import Application
 
-from bot.app import build_application, post_init
 from bot.fake_api import Call, FakeBotApi
 from bot.outbox_sender import telegram_sender
-from bot.webhook import ALLOWED_UPDATES
 from cebot.settings import Settings
 from services.certificates import issue_certificate
 from services.context import AppContext
 from services.outbox import SenderConfig, drain
 from storage.models import Account, Certificate, HourRecord
 from tests.admin.admin_helpers import PDF, YEAR, Province, build_province
+from tests.e2e.running import polling
 
 ADMIN, AUDITOR, PERSON, REVIEWER = 6101, 6202, 6303, 6404
-
-
-@asynccontextmanager
-async def polling(settings: Settings, ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application: Application = build_application(settings, ctx)  # type: ignore[type-arg]
-    async with application:
-        await post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 async def as_telegram(ctx: AppContext, province: Province) -> None:
