@@ -34,7 +34,7 @@ from storage.models import (
     Review,
     Role,
 )
-from tests.e2e.running import polling
+from tests.e2e.running import answer, bind, polling, said, tap
 
 ZHANG, REVIEWER, ORGANISER = 8181, 8282, 8383
 SOURCE = "广西医学会继续教育部"
@@ -76,27 +76,6 @@ async def staff(ctx: AppContext, person_id: int) -> None:
             )
 
 
-async def said(api: FakeBotApi, chat: int, text: str, since: int) -> str:
-    call = await api.wait_for(
-        "sendMessage",
-        lambda c: c.params.get("chat_id") == chat and text in c.params["text"],
-        since=since,
-    )
-    return str(call.params["text"])
-
-
-async def answer(api: FakeBotApi, chat: int, text: str, expect: str) -> str:
-    mark = api.mark()
-    api.send_text(chat, text)
-    return await said(api, chat, expect, mark)
-
-
-async def tap(api: FakeBotApi, chat: int, label: str, expect: str) -> str:
-    mark = api.mark()
-    api.press(chat, label)
-    return await said(api, chat, expect, mark)
-
-
 def press_under(api: FakeBotApi, chat: int, card: Call, label: str) -> None:
     """Press `label` under one particular message (a reviewer's card), as a user would."""
     markup = card.params.get("reply_markup") or {}
@@ -107,19 +86,6 @@ def press_under(api: FakeBotApi, chat: int, card: Call, label: str) -> None:
                 api.push_update(api.callback_update(chat, button["callback_data"], message))
                 return
     raise LookupError(f"no {label!r} under the card")
-
-
-async def bind(api: FakeBotApi, zhang_id: str) -> None:
-    mark = api.mark()
-    api.send_text(ZHANG, "/start")
-    await api.wait_for_button(ZHANG, "✅ 同意", since=mark)
-    await tap(api, ZHANG, "✅ 同意", "身份证号码")
-    mark = api.mark()
-    api.send_text(ZHANG, zhang_id)
-    await api.wait_for("deleteMessage", since=mark)
-    mark = api.mark()
-    api.send_text(ZHANG, "张伟")
-    await api.wait_for_button(ZHANG, "申报学时", since=mark)
 
 
 async def claim(
@@ -171,7 +137,7 @@ async def test_claim_review_and_import_as_people_use_them(
     await staff(ctx, roster)
     async with polling(settings, ctx) as application:
         # ---- 张伟 claims twice, each time with a PDF
-        await bind(api, zhang_id)
+        await bind(api, ZHANG, zhang_id, "张伟")
         await progress(api, "合计：75 / 90 学时")
         await claim(api, "急诊急救能力提升培训班", "2024-10-08", "12", PDF_A, "结业证书.pdf")
         await claim(api, "院内读书会", "2024-10-20", "4", PDF_B, "读书会.pdf")
