@@ -443,8 +443,14 @@ def start() -> None:
 
 
 def main() -> None:
+    from dotenv import load_dotenv
+
     from cebot.logging_setup import configure_logging
 
+    # .env into the process environment too (never over what is set): settings read outside
+    # pydantic-settings (log level, render and OCR workers) then agree with Settings; under
+    # systemd the EnvironmentFile has already set them
+    load_dotenv(".env", override=False)
     configure_logging(
         os.environ.get("CEBOT_LOG_LEVEL", "WARNING").upper(),
         as_json=os.environ.get("CEBOT_LOG_FORMAT", "").lower() == "json",

@@ -367,9 +367,7 @@ def _parse_hour_row(
     parsed_hours = cache.hours(v["hours"])
     hours: Fraction | None = None
     if isinstance(parsed_hours, InvalidHours):
-        problems.append(
-            RowProblem(row.line, f"hours-{parsed_hours.reason}", {"value": v["hours"]})
-        )
+        problems.append(RowProblem(row.line, f"hours-{parsed_hours.reason}", {"value": v["hours"]}))
     else:
         hours = parsed_hours
     completed_on = cache.date(v["completed_on"])
@@ -474,9 +472,7 @@ async def import_hours(
         ]
         if new_people:
             await session.execute(insert(_table(Person)), new_people)
-            people.update(
-                await _person_refs_by_hash(session, [p["id_hash"] for p in new_people])
-            )
+            people.update(await _person_refs_by_hash(session, [p["id_hash"] for p in new_people]))
 
         person_ids = {i: people[h].id for i, h in hashes.items()}
         unit_ids = {people[h].id: people[h].unit_id for h in hashes.values()}

@@ -45,6 +45,7 @@ from storage.models import (
     Unit,
 )
 from storage.privacy_models import AccessLogEntry, Consent, DataRequest
+from storage.reading_models import EvidenceReadingRow
 
 MAX_CORRECTION_TEXT = 500
 
@@ -524,6 +525,10 @@ async def purge_due_erasures(ctx: AppContext) -> int:
             )
             if still is None and (f := await session.get(EvidenceFile, file_id)) is not None:
                 orphans.append(f)
+                # what was read on it goes with it (it may hold the person's name)
+                await session.execute(
+                    delete(EvidenceReadingRow).where(EvidenceReadingRow.file_id == file_id)
+                )
                 await session.delete(f)
     for f in orphans:  # after the commit: a failed transaction must not lose files
         evidence_path(ctx.data_dir, f.sha256).unlink(missing_ok=True)

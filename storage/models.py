@@ -441,4 +441,5 @@ class AuditEntry(Base):
 # Base.metadata wherever the models are loaded (Alembic, tests, the application).
 import storage.exam_models  # noqa: E402
 import storage.privacy_models  # noqa: E402
+import storage.reading_models  # noqa: E402
 import storage.spot_models  # noqa: E402, F401

@@ -27,6 +27,10 @@ PG_ADMIN_URL = os.environ.get(
     "CEBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_PG = os.environ.get("CEBOT_REQUIRE_POSTGRES") == "1"
+# Reading evidence (OCR) starts a process pool with the models: only the tests of that feature
+# turn it on (monkeypatch.setenv("CEBOT_OCR", "on")); the others send files that are not
+# certificates and test other things.
+os.environ.setdefault("CEBOT_OCR", "off")
 TEST_SECRET = b"test-secret-key-not-for-production"
 
 

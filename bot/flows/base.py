@@ -23,6 +23,8 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 
 FileFetcher = Callable[[], Awaitable[bytes]]
+# Say something to the user at once, while the turn still works (reading a photo takes seconds)
+Notifier = Callable[[str], Awaitable[None]]
 FileProducer = Callable[[], Awaitable[Path]]
 
 
@@ -37,6 +39,8 @@ class IncomingFile:
     mime: str | None = None
     size: int | None = None
     fetch: FileFetcher | None = field(default=None, compare=False, repr=False)
+    # the adapter's way to show "working on it" now (chat action and a short message)
+    notify: Notifier | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Event:
     command: str = ""  # "start" for "/start"
     data: str = ""  # a button's callback data
     file: IncomingFile | None = None
+    # made by the engine for a turn's follow-up (not by a user): a stale one is dropped quietly
+    internal: bool = False
 
     @classmethod
     def message(cls, text: str) -> Event:
@@ -111,6 +117,9 @@ class Outcome:
     # choices are toggled), instead of arriving as a new message
     edit_pressed: bool = False
     language: str = "zh"
+    # slow work to run after this turn's transaction commits (reading evidence): it returns
+    # the callback data of the step button to press next, handled as a new turn, or None
+    follow_up: Callable[[], Awaitable[str | None]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,12 @@ class Flow:
     name: str
     first: str
     steps: Mapping[str, Step]
+    # leaving it by a menu button keeps its draft (turn.data["_paused"]) for the feature to
+    # offer "continue"; /cancel or starting again drops it
+    resumable: bool = False
+
+
+PAUSED = "_paused"
 
 
 # ------------------------------------------------------------------ one turn

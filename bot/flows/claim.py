@@ -26,8 +26,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.flows import claim_reading as reading
 from bot.flows.base import (
     BUTTONS,
+    PAUSED,
     TEXT_OR_BUTTONS,
     Button,
     Event,
@@ -72,6 +74,7 @@ from services.evidence import (
     EvidenceRefused,
     store_evidence,
 )
+from services.evidence_checks import stored_reading
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ FLOW = "claim"
 WITHDRAW = "claimwd"
 CALLBACK = "cl"  # "cl:new", "cl:wd:<claim id>"
 FILE_TEXT_OR_BUTTONS = frozenset({"file", "text", "button"})
+FILE_OR_BUTTONS = frozenset({"file", "button"})  # the year: or the evidence first
 MAX_LISTED = 15  # claims on the screen (a Telegram message holds 4096 characters)
 MAX_WITHDRAW_BUTTONS = 8
 TITLE_SHOWN = 40  # characters of a title in the list
@@ -172,6 +176,11 @@ async def _screen(turn: Turn, person: Person) -> Reply:
     if len(claims) > MAX_LISTED:
         parts.append(t("clm-more", count=len(claims) - MAX_LISTED))
     rows: list[tuple[Button, ...]] = []
+    paused = _paused_draft(turn)
+    if years and paused is not None:
+        what = str(paused.get("title") or paused.get("year") or "")
+        label = t("clm-resume-button", what=_short(what)) if what else t("clm-resume-plain")
+        rows.append((Button(label, f"{CALLBACK}:resume"),))
     if years:
         rows.append((Button(t("clm-new-button"), f"{CALLBACK}:new"),))
     pending = [v for v in claims if v.status == RecordStatus.PENDING.value]
@@ -224,8 +233,30 @@ def _unknown_button(turn: Turn) -> None:
     turn.add(Reply(turn.t("btn-unknown"), main_menu(turn)))
 
 
+def _paused_draft(turn: Turn) -> dict[str, Any] | None:
+    """The draft of a claim left by a menu button (router._menu_action), if any."""
+    paused = turn.data.get(PAUSED)
+    if not isinstance(paused, dict) or paused.get("flow") != FLOW:
+        return None
+    data = paused.get("data")
+    return data if isinstance(data, dict) and paused.get("step") in CLAIM_STEPS else None
+
+
+async def _resume(turn: Turn, person: Person, paused: dict[str, Any] | None) -> None:
+    if paused is None or not isinstance(paused.get("data"), dict):
+        turn.say("clm-resume-gone")
+        turn.add(await _screen(turn, person))
+        return
+    turn.data = dict(paused["data"])
+    turn.data.pop("ocr_pending", None)  # a reading that was running then is not awaited
+    turn.say("clm-resumed")
+    turn.goto(FLOW, str(paused["step"]))
+
+
 async def claims_button(turn: Turn, rest: str) -> None:
-    """ "cl:new" and "cl:wd:<id>", always for the pressing account's own person."""
+    """ "cl:new", "cl:resume" and "cl:wd:<id>", always for the pressing account's own
+    person."""
+    paused = turn.data.get(PAUSED) if _paused_draft(turn) is not None else None
     turn.finish()
     person = await bound_person(turn.session, turn.account)
     if person is None:
@@ -234,6 +265,8 @@ async def claims_button(turn: Turn, rest: str) -> None:
     action, _, arg = rest.partition(":")
     if action == "new" and not arg:
         await _start_new(turn, person)
+    elif action == "resume" and not arg:
+        await _resume(turn, person, paused)
     elif action == "wd" and arg.isdigit() and len(arg) <= 12:
         await _ask_withdraw(turn, person, int(arg))
     else:
@@ -381,6 +414,10 @@ def _guarded(handle: Handler) -> Handler:
         if event.kind == "button" and event.data == "back":
             _next_after_fields(turn)
             return
+        file_id = reading.read_event_file(event.data) if event.kind == "button" else None
+        if file_id is not None:
+            await _reading_ready(turn, file_id)
+            return
         await handle(turn, event)
 
     return run
@@ -419,10 +456,15 @@ async def _year_prompt(turn: Turn) -> Reply:
             label = t("clm-year-button", year=str(year))
         buttons.append((turn.step_button(label, f"y{year}"),))
     text = t("clm-ask-year") if years else t("clm-no-open-year")
+    if years and reading.reading_enabled() and not _evidence_items(turn):
+        text += "\n" + t("ocr-year-hint")
     return Reply(text, (*buttons, *_controls(turn)))
 
 
 async def _take_year(turn: Turn, event: Event) -> None:
+    if event.kind == "file":  # the evidence first: read it, then the questions
+        await _take_file(turn, event)
+        return
     value = event.data
     if not (value.startswith("y") and value[1:].isdigit() and len(value) == 5):
         _stale_value(turn)
@@ -481,15 +523,17 @@ async def _take_category(turn: Turn, event: Event) -> None:
 
 
 async def _title_prompt(turn: Turn) -> Reply:
-    lines = [turn.t("clm-ask-title"), *_current(turn, "title")]
-    return Reply("\n".join(lines), _controls(turn))
+    found, use = reading.proposal(turn, "title")
+    lines = [turn.t("clm-ask-title"), *_current(turn, "title"), *found]
+    return Reply("\n".join(lines), (*use, *_controls(turn)))
 
 
 async def _take_text(turn: Turn, event: Event, key: str, following: str) -> None:
-    if event.kind != "text":
+    typed = _typed_or_found(turn, event, key)
+    if typed is None:
         _stale_value(turn)
         return
-    text = " ".join(event.text.split())
+    text = " ".join(typed.split())
     if _has_id_number(turn, text):
         return
     if _refused(turn, step_problems(turn.svc, turn.data, key, **{key: text})):
@@ -503,8 +547,9 @@ async def _take_title(turn: Turn, event: Event) -> None:
 
 
 async def _organiser_prompt(turn: Turn) -> Reply:
-    lines = [turn.t("clm-ask-organiser"), *_current(turn, "organiser")]
-    return Reply("\n".join(lines), _controls(turn))
+    found, use = reading.proposal(turn, "organiser")
+    lines = [turn.t("clm-ask-organiser"), *_current(turn, "organiser"), *found]
+    return Reply("\n".join(lines), (*use, *_controls(turn)))
 
 
 async def _take_organiser(turn: Turn, event: Event) -> None:
@@ -515,15 +560,17 @@ async def _take_organiser(turn: Turn, event: Event) -> None:
 
 
 async def _start_prompt(turn: Turn) -> Reply:
-    lines = [turn.t("clm-ask-start", year=str(_year(turn))), *_current(turn, "start")]
-    return Reply("\n".join(lines), _controls(turn))
+    found, use = reading.proposal(turn, "start")
+    lines = [turn.t("clm-ask-start", year=str(_year(turn))), *_current(turn, "start"), *found]
+    return Reply("\n".join(lines), (*use, *_controls(turn)))
 
 
 async def _take_start(turn: Turn, event: Event) -> None:
-    if event.kind != "text":
+    typed = _typed_or_found(turn, event, "start")
+    if typed is None:
         _stale_value(turn)
         return
-    day = parse_claim_date(event.text)
+    day = parse_claim_date(typed)
     if day is None:
         turn.say("clm-date-invalid")
         _again(turn)
@@ -540,12 +587,20 @@ async def _end_prompt(turn: Turn) -> Reply:
     t = turn.t
     text = t("clm-ask-end", start=str(turn.data.get("start") or ""), year=str(_year(turn)))
     same = turn.step_button(t("clm-same-day"), "same")
-    return Reply(text, ((same,), *_controls(turn)))
+    found, use = reading.proposal(turn, "end")
+    if found and reading.proposed(turn, "end") == turn.data.get("start"):
+        found, use = [], ()  # the evidence says one day: "same day" is that button
+    return Reply("\n".join([text, *found]), (*use, (same,), *_controls(turn)))
 
 
 async def _take_end(turn: Turn, event: Event) -> None:
     start = str(turn.data.get("start") or "")
-    if event.kind == "button":
+    if event.kind == "button" and event.data == reading.USE_FOUND:
+        end = reading.proposed(turn, "end") or ""
+        if not end:
+            _stale_value(turn)
+            return
+    elif event.kind == "button":
         if event.data != "same" or not start:
             _stale_value(turn)
             return
@@ -581,10 +636,18 @@ async def _hours_prompt(turn: Turn) -> Reply:
         lines.append(t("clm-ask-hours", max=_cap(turn)))
     if turn.data.get("_edit") and turn.data.get("hours") is not None:
         lines.append(t("clm-current", value=str(turn.data["hours"])))
-    return Reply("\n".join(lines), (*buttons, *_controls(turn)))
+    found, use = reading.proposal(turn, "hours")
+    lines.extend(found)
+    return Reply("\n".join(lines), (*use, *buttons, *_controls(turn)))
 
 
 async def _take_hours(turn: Turn, event: Event) -> None:
+    if event.kind == "button" and event.data == reading.USE_FOUND:
+        found = reading.proposed(turn, "hours")
+        if found is None:
+            _stale_value(turn)
+            return
+        event = Event.message(found)
     if event.kind == "button":
         category = _category(turn)
         if event.data == "halfdays" and category is not None and category.half_day_hours:
@@ -660,7 +723,7 @@ async def _evidence_prompt(turn: Turn) -> Reply:
         buttons.append((turn.step_button(t("clm-evidence-done", count=count), "done"),))
     if count:
         buttons.append((turn.step_button(t("clm-evidence-clear"), "clear"),))
-    return Reply("\n".join(lines), (*buttons, *_controls(turn)))
+    return Reply("\n".join(lines), (*reading.fix_buttons(turn), *buttons, *_controls(turn)))
 
 
 def _evidence_done(turn: Turn) -> None:
@@ -672,11 +735,15 @@ def _evidence_done(turn: Turn) -> None:
 
 
 async def _take_evidence(turn: Turn, event: Event) -> None:
+    if event.kind == "button" and event.data.startswith(reading.FIX):
+        _apply_fix(turn, event.data[len(reading.FIX) :])
+        return
     if event.kind == "button":
         if event.data == "done":
             _evidence_done(turn)
         elif event.data == "clear":
             turn.data["evidence"] = []
+            turn.data.pop("ocr_fix", None)
             turn.say("clm-evidence-cleared")
             _again(turn)
         else:
@@ -738,10 +805,107 @@ async def _take_file(turn: Turn, event: Event) -> None:
     turn.data["evidence"] = items
     kind = t("clm-kind-pdf") if stored.mime == PDF else t("clm-kind-image")
     turn.say("clm-evidence-received", number=len(items), kind=kind)
+    if reading.reading_enabled():
+        # a user's turns run one after another, follow-ups included: an earlier file's
+        # reading is over by now (or its process stopped), so this file is the one awaited
+        reading.start_reading(turn, stored.id, incoming.notify)
+    if turn.step == "year":  # the evidence first: the year is asked (or chosen) next
+        _again(turn)
+        return
     if len(items) >= MAX_EVIDENCE_PER_CLAIM:
         turn.say("clm-evidence-full", max=MAX_EVIDENCE_PER_CLAIM)
         _advance(turn, "pledge")
         return
+    _again(turn)
+
+
+def _typed_or_found(turn: Turn, event: Event, key: str) -> str | None:
+    """A question's answer: what was typed, or the evidence's value when its button was
+    pressed; None for any other button."""
+    if event.kind == "text":
+        return event.text
+    if event.kind == "button" and event.data == reading.USE_FOUND:
+        return reading.proposed(turn, key)
+    return None
+
+
+async def _reading_ready(turn: Turn, file_id: int) -> None:
+    """The follow-up read a file of this draft: say what was found and offer it."""
+    if turn.data.get("ocr_pending") != file_id:
+        return  # the draft moved on (cleared, cancelled and started again): nothing to say
+    del turn.data["ocr_pending"]
+    found = await stored_reading(turn.session, file_id)
+    if found is not None and found.reason == "unreadable":
+        # a damaged image is no proof for the reviewer either: out of the draft, send again
+        items = [i for i in _evidence_items(turn) if i.get("id") != file_id]
+        turn.data["evidence"] = items
+        turn.add(Reply(reading.reason_line(turn, found) + "\n" + turn.t("ocr-send-again")))
+        _again(turn)
+        return
+    if found is not None and not found.ok and len(_evidence_items(turn)) > 1:
+        _again(turn)  # a further page (a list, a programme) with nothing to offer: no noise
+        return
+    if found is None or not found.ok:
+        lines = [reading.reason_line(turn, found)]
+        if turn.step == "year":  # the questions follow, to be answered by hand
+            lines.append(turn.t("ocr-manual"))
+        turn.add(Reply("\n".join(lines)))
+        _again(turn)
+        return
+    lines = reading.found_lines(turn, found.fields)
+    if turn.step == "year":  # the evidence came first: propose each field as it is asked
+        proposals = reading.remember_proposals(turn, found.fields)
+        turn.add(Reply("\n".join([*lines, turn.t("ocr-each-field")])))
+        end = proposals.get("end")
+        year = int(end[:4]) if end else None
+        if (
+            year is not None
+            and year in open_years(turn.svc)
+            and not step_problems(turn.svc, turn.data, "year", year=year)
+        ):
+            turn.data["year"] = year
+            turn.say("ocr-year-chosen", year=str(year))
+            turn.goto(FLOW, "category")
+            return
+        if year is not None:
+            turn.say("ocr-year-not-open", year=str(year))
+        _again(turn)
+        return
+    diffs = reading.differences(turn, found.fields)
+    lines.append(turn.t("ocr-differs" if diffs else "ocr-matches"))
+    turn.add(Reply("\n".join(lines)))
+    _again(turn)
+
+
+def _apply_fix(turn: Turn, key: str) -> None:
+    """At the evidence step: take the evidence's value for one field the person typed."""
+    diffs = turn.data.get("ocr_fix")
+    if not isinstance(diffs, dict):
+        diffs = {}
+    value = diffs.get(key)
+    if key not in reading.FIXABLE or not isinstance(value, str) or not value:
+        _stale_value(turn)
+        return
+    if key == "dates":
+        start, _, end = value.partition("/")
+        changes: dict[str, Any] = {"start": start, "end": end}
+        problems = step_problems(turn.svc, turn.data, "dates", **changes)
+    elif key == "hours":
+        changes = {"hours": value}
+        problems = step_problems(turn.svc, turn.data, "hours", hours=value, half_days=None)
+    else:
+        changes = {key: value}
+        problems = step_problems(turn.svc, turn.data, key, **changes)
+    if problems:  # e.g. the evidence's dates are outside the claim's year
+        _say_problems(turn, problems)
+        _again(turn)
+        return
+    turn.data.update(changes)
+    if key == "hours":
+        turn.data.pop("half_days", None)
+    del diffs[key]
+    shown = value.replace("/", " — ") if key == "dates" else value
+    turn.say("ocr-applied", field=turn.t(f"ocr-label-{key}"), value=shown)
     _again(turn)
 
 
@@ -875,9 +1039,10 @@ def _step(prompt: Callable[[Turn], Awaitable[Reply]], accepts: frozenset[str], f
 
 CLAIM_FLOW = Flow(
     name=FLOW,
+    resumable=True,
     first="year",
     steps={
-        "year": _step(_year_prompt, BUTTONS, _take_year),
+        "year": _step(_year_prompt, FILE_OR_BUTTONS, _take_year),
         "category": _step(_category_prompt, BUTTONS, _take_category),
         "title": _step(_title_prompt, TEXT_OR_BUTTONS, _take_title),
         "organiser": _step(_organiser_prompt, TEXT_OR_BUTTONS, _take_organiser),
@@ -890,6 +1055,8 @@ CLAIM_FLOW = Flow(
         "summary": _step(_summary_prompt, BUTTONS, _take_summary),
     },
 )
+
+CLAIM_STEPS = frozenset(CLAIM_FLOW.steps)
 
 WITHDRAW_FLOW = Flow(
     name=WITHDRAW,

@@ -31,6 +31,27 @@ class Engine:
         self.ctx = ctx
 
     async def handle(self, user: ChannelUser, event: Event) -> Outcome:
+        outcome = await self._handle_once(user, event)
+        # a follow-up (slow work kept out of the transaction) continues the flow as one more
+        # turn; the user sees both turns' replies together
+        for _ in range(3):
+            follow_up, outcome.follow_up = outcome.follow_up, None
+            if follow_up is None:
+                break
+            try:
+                data = await follow_up()
+            except Exception:  # the step re-checks on the next event: nothing is lost
+                log.exception("turn follow-up failed")
+                break
+            if data is None:
+                break
+            more = await self._handle_once(user, Event("button", data=data, internal=True))
+            outcome.replies.extend(more.replies)
+            outcome.follow_up = more.follow_up
+            outcome.language = more.language
+        return outcome
+
+    async def _handle_once(self, user: ChannelUser, event: Event) -> Outcome:
         for attempt in (1, 2):
             try:
                 return await self._turn(user, event)

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
+from bot.flows import claim_reading
 from bot.flows.base import (
     BUTTONS,
     TEXT_OR_BUTTONS,
@@ -42,7 +43,7 @@ from bot.flows.base import (
 from bot.flows.features import Feature, register
 from bot.flows.keyboards import back_to_menu, main_menu
 from core.hours import format_hours
-from core.idnumber import ID_NUMBER_PATTERN, mask_id_number
+from core.idnumber import mask_id_numbers
 from core.rules import RecordStatus
 from services.claims import (
     COMMON_REJECTION_REASONS,
@@ -99,7 +100,7 @@ def _refused(turn: Turn, exc: ClaimRefused, rows: Keyboard = ()) -> None:
 
 
 def _mask_ids(text: str) -> str:
-    return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group()), text)
+    return mask_id_numbers(text)
 
 
 def _category(turn: Turn, claim: ClaimView) -> str:
@@ -329,6 +330,8 @@ async def _show_item(turn: Turn, item: QueueItem) -> None:
                 deadline=_deadline(turn, claim.year),
             )
         )
+    # what the evidence says and where it disagrees (issue 12): information, not a decision
+    lines.extend(_mask_ids(line) for line in await claim_reading.review_lines(turn, claim.id))
     turn.add(Reply("\n".join(lines), _item_buttons(turn, item)))
     total = len(claim.evidence_ids)
     for number, file_id in enumerate(claim.evidence_ids, start=1):

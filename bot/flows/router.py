@@ -21,7 +21,7 @@ from bot.flows import (
     study,
     upload,
 )
-from bot.flows.base import Event, Flow, Reply, Step, Turn
+from bot.flows.base import PAUSED, Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import MENU_ACTIONS, main_menu
 from core.idnumber import ID_NUMBER_PATTERN
 from services.accounts import bound_person
@@ -79,7 +79,7 @@ async def dispatch(turn: Turn, event: Event) -> None:
     if event.kind == "command":
         await _command(turn, event.command, event.text)
     elif event.kind == "button":
-        await _button(turn, event.data)
+        await _button(turn, event.data, internal=event.internal)
     elif event.kind == "open":
         await _open(turn)
     else:
@@ -90,8 +90,17 @@ async def dispatch(turn: Turn, event: Event) -> None:
 
 
 async def _menu_action(turn: Turn, action: str, args: str = "") -> None:
-    # leaving a flow by the menu is always allowed; its draft is dropped
+    # leaving a flow by the menu is always allowed; a resumable flow's draft is kept aside
+    flow = FLOWS.get(turn.flow or "")
+    paused = (
+        {"flow": turn.flow, "step": turn.step, "data": dict(turn.data)}
+        # a draft with something in it (not only the step's nonce)
+        if flow is not None and flow.resumable and any(not k.startswith("_") for k in turn.data)
+        else turn.data.get(PAUSED)  # looking around while a draft waits: it keeps waiting
+    )
     turn.finish()
+    if paused:
+        turn.data[PAUSED] = paused
     feature_action = features.actions().get(action)
     if feature_action is not None:
         await feature_action(turn, args)
@@ -144,7 +153,7 @@ def _stale(turn: Turn) -> None:
     turn.add(Reply(turn.t("btn-stale"), main_menu(turn)))
 
 
-async def _button(turn: Turn, data: str) -> None:
+async def _button(turn: Turn, data: str, *, internal: bool = False) -> None:
     kind, _, rest = data.partition(":")
     if kind == "m" and (rest in MENU_ACTIONS or rest in features.actions()):
         # menu buttons stay valid on every older message: their keyboard is not removed
@@ -168,9 +177,11 @@ async def _button(turn: Turn, data: str) -> None:
     nonce, value = match.groups()
     step = current_step(turn)
     if step is None or nonce != turn.data.get("_n") or "button" not in step.accepts:
+        if internal:  # the user moved on while the follow-up ran: nothing to say
+            return
         _stale(turn)
         return
-    turn.outcome.button_accepted = True
+    turn.outcome.button_accepted = not internal
     await step.handle(turn, Event.button(value))
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from telegram import Bot, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatAction, ChatType
 
 from bot.flows import ChannelUser, Event, IncomingFile
-from bot.flows.base import FileFetcher
+from bot.flows.base import FileFetcher, Notifier
 
 
 def channel_user(update: Update) -> ChannelUser | None:
@@ -29,6 +29,18 @@ def _fetcher(bot: Bot | None, file_id: str) -> FileFetcher | None:
     return fetch
 
 
+def _notifier(bot: Bot | None, chat_id: int) -> Notifier | None:
+    if bot is None:
+        return None
+
+    async def notify(text: str) -> None:
+        # "typing…" at the top of the chat, and the short message itself
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        await bot.send_message(chat_id, text)
+
+    return notify
+
+
 def event_from_update(update: Update, bot: Bot | None = None) -> Event | None:
     if update.callback_query is not None:
         return Event.button(update.callback_query.data or "")
@@ -47,6 +59,7 @@ def event_from_update(update: Update, bot: Bot | None = None) -> Event | None:
                 doc.mime_type,
                 doc.file_size,
                 fetch=_fetcher(bot, doc.file_id),
+                notify=_notifier(bot, message.chat_id),
             ),
         )
     if message.photo:
@@ -59,6 +72,7 @@ def event_from_update(update: Update, bot: Bot | None = None) -> Event | None:
                 "image/jpeg",
                 photo.file_size,
                 fetch=_fetcher(bot, photo.file_id),
+                notify=_notifier(bot, message.chat_id),
             ),
         )
     # stickers, voice, locations...: answered as input the current step does not expect

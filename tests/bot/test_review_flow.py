@@ -229,7 +229,7 @@ async def test_other_units_reviewer_own_claim_plain_account_and_forged_buttons(
     await me.press_data(f"rv:ok:{own.id}")
     assert "不能审验本人的登记" in me.text
     await me.send("/review")
-    assert f"#{c.id}" in me.text and f"#{own.id}" not in me.text
+    assert f"登记 #{c.id}（" in me.text and f"登记 #{own.id}（" not in me.text
 
     plain = chat(PLAIN)
     await plain.send("/review")

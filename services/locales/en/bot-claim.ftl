@@ -104,3 +104,7 @@ clm-edit-dates = Change dates
 clm-edit-hours = Change hours
 clm-edit-evidence = Change evidence
 clm-submitted = Claim #{ $id } "{ $title }" was submitted ({ $hours } hours, { $status }). It counts once your unit has verified it; you will be told the result.
+clm-resume-button = ▶️ Continue the unfinished claim: { $what }
+clm-resume-plain = ▶️ Continue the unfinished claim
+clm-resumed = Carrying on with your claim:
+clm-resume-gone = The unfinished claim is no longer there; please start again.

@@ -89,3 +89,7 @@ clm-edit-dates = 修改日期
 clm-edit-hours = 修改学时
 clm-edit-evidence = 修改证明材料
 clm-submitted = 登记 #{ $id }“{ $title }”已提交（{ $hours } 学时，{ $status }）。所在单位审验通过后计入学时，结果会通知您。
+clm-resume-button = ▶️ 继续未完成的登记：{ $what }
+clm-resume-plain = ▶️ 继续未完成的登记
+clm-resumed = 接着刚才的登记继续：
+clm-resume-gone = 未完成的登记已不在了，请重新登记。
