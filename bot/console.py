@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.flows import Button, ChannelUser, Engine, Event, IncomingFile, Outcome
-from bot.flows.base import OutgoingFile
+from bot.flows.base import Notifier, OutgoingFile
 from services.context import AppContext
 from services.i18n import translator
 
@@ -85,11 +85,15 @@ class ConsoleSession:
             if not path.is_file():
                 self.write(translator(self.language)("console-no-file"))
                 return None
-            return file_event(path)
+            return file_event(path, notify=self._notify)
         return Event.message(text)
 
+    async def _notify(self, text: str) -> None:
+        """Said at once while the turn still works (reading a certificate takes seconds)."""
+        self.write(text)
 
-def file_event(path: Path) -> Event:
+
+def file_event(path: Path, notify: Notifier | None = None) -> Event:
     """`/file <path>` on the console sends a local photo or PDF, as a Telegram user would."""
 
     async def fetch() -> bytes:
@@ -97,7 +101,9 @@ def file_event(path: Path) -> Event:
 
     size = path.stat().st_size
     mime = mimetypes.guess_type(path.name)[0]
-    return Event("file", file=IncomingFile(str(path), path.name, mime, size, fetch=fetch))
+    return Event(
+        "file", file=IncomingFile(str(path), path.name, mime, size, fetch=fetch, notify=notify)
+    )
 
 
 async def run_console(
