@@ -8,17 +8,11 @@ shut down by `shutdown_renderer()` (and at interpreter exit)."""
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import base64
 import contextlib
 import io
-import multiprocessing
 import os
-import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -28,6 +22,8 @@ from typing import Any
 import jinja2
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+
+from services.worker_pool import WorkerPool
 
 KINDS = ("public_exam", "ce")
 TEMPLATE_DIR = Path(str(resources.files("services") / "templates" / "certificates"))
@@ -145,32 +141,12 @@ def _warm_up() -> bool:
 
 # ------------------------------------------------------------------ the process pool
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _get_pool() -> ProcessPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            # forkserver: workers fork from a clean server process, never from this one with
-            # its event loop, threads and database connections; the preload makes forks cheap
-            methods = multiprocessing.get_all_start_methods()
-            mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            if mp.get_start_method() == "forkserver":
-                mp.set_forkserver_preload(["services.certificate_render", "weasyprint"])
-            _pool = ProcessPoolExecutor(
-                max_workers=render_workers(), mp_context=mp, initializer=_worker_init
-            )
-        return _pool
-
-
-def _drop_pool(broken: ProcessPoolExecutor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
+# the preload makes forks cheap (WeasyPrint and fontconfig imported once, in the forkserver)
+_pool = WorkerPool(
+    render_workers,
+    initializer=_worker_init,
+    preload=["services.certificate_render", "weasyprint"],
+)
 
 
 async def render_pdf(
@@ -178,34 +154,15 @@ async def render_pdf(
 ) -> bytes:
     """Render off the event loop, in the process pool (at most `render_workers()` at once; more
     requests queue). A crashed worker breaks the pool: it is replaced and the job retried once."""
-    loop = asyncio.get_running_loop()
-    for attempt in (1, 2):
-        pool = _get_pool()
-        try:
-            return await loop.run_in_executor(
-                pool, _render_job, kind, dict(data), number, verification_url
-            )
-        except BrokenProcessPool:
-            _drop_pool(pool)
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    result: bytes = await _pool.run(_render_job, kind, dict(data), number, verification_url)
+    return result
 
 
 async def warm_up_renderer() -> None:
     """Start every worker and load fonts in it; call at start-up or before benchmarking."""
-    loop = asyncio.get_running_loop()
-    pool = _get_pool()
-    await asyncio.gather(*(loop.run_in_executor(pool, _warm_up) for _ in range(render_workers())))
+    await _pool.warm_up(_warm_up)
 
 
 def shutdown_renderer() -> None:
     """Stop the pool's processes (idempotent); the next render starts a new pool."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-atexit.register(shutdown_renderer)
+    _pool.shutdown()

@@ -16,23 +16,21 @@ disagree.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import io
 import json
 import logging
 import math
-import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from core.evidence_fields import EvidenceFields, cjk_count, extract_fields
+from services.worker_pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -454,35 +452,17 @@ def _warm_up() -> bool:
 
 # ------------------------------------------------------------------ the process pool
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_pool = WorkerPool(
+    reader_workers,
+    initializer=_worker_init,
+    initargs=lambda: (reader_threads(), reader_niceness()),
+)
 _in_flight = 0
 _in_flight_lock = threading.Lock()
 
 
 def _get_pool() -> ProcessPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            # forkserver: workers fork from a clean server process, never from this one with
-            # its event loop, threads and database connections
-            methods = multiprocessing.get_all_start_methods()
-            mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            _pool = ProcessPoolExecutor(
-                max_workers=reader_workers(),
-                mp_context=mp,
-                initializer=_worker_init,
-                initargs=(reader_threads(), reader_niceness()),
-            )
-        return _pool
-
-
-def _drop_pool(broken: ProcessPoolExecutor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
+    return _pool.get()
 
 
 def _take_slot() -> bool:
@@ -505,19 +485,9 @@ async def _run_in_pool(
 ) -> tuple[str | None, str | None, list[str], dict[str, str]]:
     """A crashed worker breaks the pool: it is replaced and the job retried once. Each job
     submitted is appended to `jobs` (the caller frees the queue slot when the last one ends)."""
-    for attempt in (1, 2):
-        pool = _get_pool()
-        try:
-            job: Future[Any] = pool.submit(_read_job, data, kind, half_day_hours)
-            jobs.append(job)
-            result: tuple[str | None, str | None, list[str], dict[str, str]]
-            result = await asyncio.wrap_future(job)
-            return result
-        except BrokenProcessPool:
-            _drop_pool(pool)
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    result: tuple[str | None, str | None, list[str], dict[str, str]]
+    result = await _pool.run(_read_job, data, kind, half_day_hours, submitted=jobs.append)
+    return result
 
 
 async def read_evidence(
@@ -589,18 +559,9 @@ async def read_evidence(
 
 async def warm_up_reader() -> None:
     """Start every worker and run a tiny OCR in it (models loaded, memory allocated)."""
-    loop = asyncio.get_running_loop()
-    pool = _get_pool()
-    await asyncio.gather(*(loop.run_in_executor(pool, _warm_up) for _ in range(reader_workers())))
+    await _pool.warm_up(_warm_up)
 
 
 def shutdown_reader() -> None:
     """Stop the pool's processes (idempotent); the next reading starts a new pool."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-atexit.register(shutdown_reader)
+    _pool.shutdown()
