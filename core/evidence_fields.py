@@ -609,9 +609,7 @@ def _without_numbers(line: str) -> str:
     return _ID_NUMBER.sub("", line)
 
 
-def extract_fields(
-    lines: Sequence[str], *, half_day_hours: Fraction | None = Fraction(4)
-) -> EvidenceFields:
+def extract_fields(lines: Sequence[str], *, half_day_hours: Fraction | None) -> EvidenceFields:
     """The claim fields found in a certificate's text lines (in reading order). Days convert to
     hours at 2 × half_day_hours a day; with half_day_hours None they are not converted."""
     normal = [n for n in (normalise_line(line) for line in lines) if n]

@@ -502,6 +502,12 @@ def activity_in_year(year: int, started_on: date, ended_on: date | None = None) 
     return started_on <= end and started_on.year == year and end.year == year
 
 
+def policy_half_day_hours(policy: Policy) -> Fraction | None:
+    """The year's half-day value (the category that counts half days: training), for days
+    and half days stated on a certificate; None when no category counts them."""
+    return next((c.half_day_hours for c in policy.categories if c.half_day_hours), None)
+
+
 def half_days_to_hours(category: ClaimCategory, half_days: int) -> Fraction:
     """Training: each half day counts as the category's half_day_hours (4 in 2019/4号)."""
     if category.half_day_hours is None:

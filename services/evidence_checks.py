@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.evidence_fields import EvidenceFields, Flag, compare_with_claim
 from core.hours import format_hours
 from core.idnumber import mask_id_numbers
-from core.rules import RecordStatus
+from core.rules import RecordStatus, policy_half_day_hours
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_BYTES, evidence_path
 from services.evidence_reading import EvidenceReading, read_evidence
@@ -41,12 +41,7 @@ def half_day_hours(ctx: AppContext, year: int | None) -> Fraction | None:
     policy = ctx.policies.get(year or ctx.today().year)
     if policy is None and ctx.policies:  # no policy for that year: the newest rules
         policy = ctx.policies[max(ctx.policies)]
-    if policy is None:
-        return None
-    for category in policy.categories:
-        if category.half_day_hours is not None:
-            return category.half_day_hours
-    return None
+    return None if policy is None else policy_half_day_hours(policy)
 
 
 async def stored_reading(session: AsyncSession, file_id: int) -> EvidenceReading | None:

@@ -493,7 +493,7 @@ async def _run_in_pool(
 async def read_evidence(
     data: bytes,
     *,
-    half_day_hours: Fraction | None = Fraction(4),
+    half_day_hours: Fraction | None,
     max_bytes: int = 10 * 1024 * 1024,
     timeout: float | None = None,
 ) -> EvidenceReading:

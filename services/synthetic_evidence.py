@@ -33,6 +33,9 @@ from typing import Any
 import jinja2
 from PIL import Image, ImageDraw, ImageFont
 
+from core.rules import policy_half_day_hours
+from services.policies import PolicyBook
+
 LAYOUTS = ("certificate", "completion", "letter", "register")
 KINDS = ("png", "jpeg", "pdf_text", "pdf_scan")
 DISTORTIONS = (
@@ -45,7 +48,18 @@ DISTORTIONS = (
     "noise",
     "jpeg",
 )
-HALF_DAY_HOURS = Fraction(4)  # the 2024 policy's training category: a half day counts 4 hours
+
+
+def _shipped_half_day_hours() -> Fraction:
+    """The shipped 2024 policy's rule (a half day of training counts 4 hours), as the bot
+    passes it to the reader."""
+    value = policy_half_day_hours(PolicyBook.load()[2024])
+    if value is None:
+        raise RuntimeError("the shipped 2024 policy counts no half days")
+    return value
+
+
+HALF_DAY_HOURS = _shipped_half_day_hours()
 NORMAL_DPI = (150, 200)
 LOW_DPI = 100
 TEMPLATE_DIR = Path(str(resources.files("services") / "templates" / "evidence"))

@@ -18,6 +18,7 @@ from core.evidence_fields import (
     normalise_line,
     parse_number,
 )
+from services.synthetic_evidence import HALF_DAY_HOURS
 
 D = date
 
@@ -33,7 +34,7 @@ SENTENCE = [
 
 
 def test_sentence_certificate_all_fields() -> None:
-    f = extract_fields(SENTENCE)
+    f = extract_fields(SENTENCE, half_day_hours=HALF_DAY_HOURS)
     assert f == EvidenceFields(
         title="急诊急救能力提升培训班",
         organiser="广西医学会",
@@ -61,7 +62,8 @@ def test_one_sentence_from_the_brief() -> None:
         [
             "张伟同志于2024年10月8日至9日参加由广西医学会举办的急诊急救能力提升培训班，"
             "共计16学时，特发此证。"
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert (f.person_name, f.organiser, f.title) == ("张伟", "广西医学会", "急诊急救能力提升培训班")
     assert (f.started_on, f.completed_on, f.hours) == (D(2024, 10, 8), D(2024, 10, 9), 16)
@@ -79,7 +81,8 @@ def test_labelled_fields_win_and_share_lines() -> None:
             "学时：２４",
             "编号：NO.2O24OOO12",
             "南宁市某某医院",
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert f.person_name == "李娜"
     assert f.title == "基层医疗卫生人员能力提升培训"
@@ -116,20 +119,28 @@ def test_labelled_fields_win_and_share_lines() -> None:
     ],
 )
 def test_dates(text: str, start: date, end: date | None) -> None:
-    f = extract_fields([text])
+    f = extract_fields([text], half_day_hours=HALF_DAY_HOURS)
     assert (f.started_on, f.completed_on) == (start, end)
 
 
 def test_issue_date_alone_is_not_a_training_date() -> None:
-    f = extract_fields(["张伟同志参加急救培训，共计8学时。", "发证日期：2024年12月1日"])
+    f = extract_fields(
+        ["张伟同志参加急救培训，共计8学时。", "发证日期：2024年12月1日"],
+        half_day_hours=HALF_DAY_HOURS,
+    )
     assert f.started_on is None and f.completed_on is None
     assert f.hours == 8
-    f = extract_fields(["张伟同志参加急救培训，共计8学时。", "广西医学会", "2024年12月1日"])
+    f = extract_fields(
+        ["张伟同志参加急救培训，共计8学时。", "广西医学会", "2024年12月1日"],
+        half_day_hours=HALF_DAY_HOURS,
+    )
     assert f.started_on is None and f.completed_on is None
 
 
 def test_invalid_dates_are_ignored() -> None:
-    f = extract_fields(["于2024年13月40日参加培训", "证书编号：GX2024-0001"])
+    f = extract_fields(
+        ["于2024年13月40日参加培训", "证书编号：GX2024-0001"], half_day_hours=HALF_DAY_HOURS
+    )
     assert f.started_on is None and f.completed_on is None
 
 
@@ -139,7 +150,8 @@ def test_range_split_over_two_lines() -> None:
             "证明",
             "刘洋同志于2024年10月8日至10月",
             "9日参加了桂林医学院举办的心电图判读培训，共计十六学时。",
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert (f.started_on, f.completed_on) == (D(2024, 10, 8), D(2024, 10, 9))
     assert f.person_name == "刘洋"
@@ -174,7 +186,7 @@ def test_range_split_over_two_lines() -> None:
     ],
 )
 def test_hours(text: str, hours: Fraction, basis: str) -> None:
-    f = extract_fields([text])
+    f = extract_fields([text], half_day_hours=HALF_DAY_HOURS)
     assert (f.hours, f.hours_basis) == (hours, basis)
 
 
@@ -187,7 +199,7 @@ def test_days_with_other_half_day_hours_and_without_conversion() -> None:
 
 
 def test_hours_prefer_hours_over_days() -> None:
-    assert extract_fields(["为期2天，共计12学时"]).hours == 12
+    assert extract_fields(["为期2天，共计12学时"], half_day_hours=HALF_DAY_HOURS).hours == 12
 
 
 @pytest.mark.parametrize(
@@ -210,11 +222,13 @@ def test_hours_prefer_hours_over_days() -> None:
     ],
 )
 def test_names(lines: list[str], name: str) -> None:
-    assert extract_fields(lines).person_name == name
+    assert extract_fields(lines, half_day_hours=HALF_DAY_HOURS).person_name == name
 
 
 def test_no_name_from_org_or_header() -> None:
-    f = extract_fields(["培训证书", "广西医学会全体同志", "特发此证"])
+    f = extract_fields(
+        ["培训证书", "广西医学会全体同志", "特发此证"], half_day_hours=HALF_DAY_HOURS
+    )
     assert f.person_name is None
 
 
@@ -235,7 +249,7 @@ def test_no_name_from_org_or_header() -> None:
     ],
 )
 def test_organisers(lines: list[str], organiser: str) -> None:
-    assert extract_fields(lines).organiser == organiser
+    assert extract_fields(lines, half_day_hours=HALF_DAY_HOURS).organiser == organiser
 
 
 @pytest.mark.parametrize(
@@ -262,11 +276,13 @@ def test_organisers(lines: list[str], organiser: str) -> None:
     ],
 )
 def test_titles(lines: list[str], title: str) -> None:
-    assert extract_fields(lines).title == title
+    assert extract_fields(lines, half_day_hours=HALF_DAY_HOURS).title == title
 
 
 def test_header_and_generic_words_are_not_titles() -> None:
-    f = extract_fields(["培训证书", "兹证明赵强参加培训，为期两天。"])
+    f = extract_fields(
+        ["培训证书", "兹证明赵强参加培训，为期两天。"], half_day_hours=HALF_DAY_HOURS
+    )
     assert f.title is None
     assert f.person_name == "赵强"
 
@@ -284,17 +300,17 @@ def test_header_and_generic_words_are_not_titles() -> None:
     ],
 )
 def test_numbers(line: str, number: str) -> None:
-    assert extract_fields([line]).number == number
+    assert extract_fields([line], half_day_hours=HALF_DAY_HOURS).number == number
 
 
 def test_number_needs_a_digit() -> None:
-    assert extract_fields(["编号：ABCDEF"]).number is None
+    assert extract_fields(["编号：ABCDEF"], half_day_hours=HALF_DAY_HOURS).number is None
 
 
 def test_nothing_in_unrelated_text() -> None:
-    f = extract_fields(["Hello world", "今天天气很好", ""])
+    f = extract_fields(["Hello world", "今天天气很好", ""], half_day_hours=HALF_DAY_HOURS)
     assert f.names() == []
-    assert extract_fields([]).names() == []
+    assert extract_fields([], half_day_hours=HALF_DAY_HOURS).names() == []
 
 
 def test_noisy_ocr_of_a_whole_certificate() -> None:
@@ -305,7 +321,8 @@ def test_noisy_ocr_of_a_whole_certificate() -> None:
             "于 2O24 年 1O 月 8 曰 至 1O 月 9 曰 参 加 由 广 西 医 学 会",
             "举 办 的 急 诊 急 救 能 力 提 升 培 训 班 ， 共 计 l6 学 时 ， 特 发 此 证 。",
             "证书编号：ＧＸＹＸ－２０２４－００１２３",
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert f.person_name == "张伟"
     assert (f.started_on, f.completed_on) == (D(2024, 10, 8), D(2024, 10, 9))
@@ -363,14 +380,14 @@ def test_ranges_in_every_style(start: date, length: int, style: str) -> None:
         text = f"时间：{start.isoformat()}至{end.isoformat()}"
     else:
         text = f"于{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日参加"
-    f = extract_fields([text])
+    f = extract_fields([text], half_day_hours=HALF_DAY_HOURS)
     assert (f.started_on, f.completed_on) == (start, end)
 
 
 @given(halves=st.integers(1, 400))
 def test_hours_in_halves(halves: int) -> None:
     value = Fraction(halves, 2)
-    f = extract_fields([f"共计{exact_hours_text(value)}学时"])
+    f = extract_fields([f"共计{exact_hours_text(value)}学时"], half_day_hours=HALF_DAY_HOURS)
     assert f.hours == value
 
 
@@ -406,7 +423,7 @@ CLAIM = {
     "hours": Fraction(16),
     "claimant_name": "张伟",
 }
-FOUND = extract_fields(SENTENCE)
+FOUND = extract_fields(SENTENCE, half_day_hours=HALF_DAY_HOURS)
 
 
 def test_matching_claim_has_no_flags() -> None:
@@ -569,7 +586,7 @@ TEMPLATES = [
 
 @pytest.mark.parametrize(("lines", "expected"), TEMPLATES)
 def test_templates(lines: list[str], expected: EvidenceFields) -> None:
-    assert extract_fields(lines) == expected
+    assert extract_fields(lines, half_day_hours=HALF_DAY_HOURS) == expected
 
 
 noise = st.text(
@@ -585,7 +602,7 @@ noise = st.text(
 
 @given(st.lists(noise | st.text(max_size=40), max_size=8))
 def test_never_raises_and_stays_plausible(lines: list[str]) -> None:
-    f = extract_fields(lines)
+    f = extract_fields(lines, half_day_hours=HALF_DAY_HOURS)
     if f.hours is not None:
         assert 0 < f.hours <= 1000 * 8  # days convert up to 1000 days x 8 h
     if f.started_on and f.completed_on:
@@ -606,7 +623,8 @@ def test_seal_fragments_are_not_the_organiser() -> None:
             "A 生健， 2024年4月8日",
             "桂林市 委员会",
             "证书编号：GLWJ-2024-481105",
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert f.organiser == "桂林市卫生健康委员会"
     assert f.title == "传染病防控与突发公共卫生事件应急处置培训"
@@ -614,18 +632,25 @@ def test_seal_fragments_are_not_the_organiser() -> None:
 
 
 def test_misread_number_label_still_finds_the_code() -> None:
-    f = extract_fields(["结业证书", "姓 名 韦杰", "编 告 GXWJ-2024-966217"])
+    f = extract_fields(
+        ["结业证书", "姓 名 韦杰", "编 告 GXWJ-2024-966217"], half_day_hours=HALF_DAY_HOURS
+    )
     assert f.number == "GXWJ-2024-966217"
 
 
 def test_a_label_never_takes_the_next_label_as_its_value() -> None:
-    f = extract_fields(["主办单位", "起止日期 2024-11-07", "项目名称", "学习形式 面授"])
+    f = extract_fields(
+        ["主办单位", "起止日期 2024-11-07", "项目名称", "学习形式 面授"],
+        half_day_hours=HALF_DAY_HOURS,
+    )
     assert f.organiser is None and f.title is None
     assert f.started_on == D(2024, 11, 7)
 
 
 def test_workplace_is_not_the_organiser() -> None:
-    f = extract_fields(["姓名：罗华", "工作单位：桂林市第十八中学", "共计8学时"])
+    f = extract_fields(
+        ["姓名：罗华", "工作单位：桂林市第十八中学", "共计8学时"], half_day_hours=HALF_DAY_HOURS
+    )
     assert f.organiser is None
 
 
@@ -638,7 +663,8 @@ def test_letter_signed_by_the_organiser() -> None:
             "特此证明。",
             "南宁市教育局",
             "2024年5月5日",
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert (f.organiser, f.person_name) == ("南宁市教育局", "吴婷")
     assert f.title == "职业教育双师型教师能力提升培训"
@@ -661,7 +687,8 @@ def test_register_form() -> None:
             "审核意见 情况属实，同意登记。",
             "（盖章）",
             "2024年9月8日",
-        ]
+        ],
+        half_day_hours=HALF_DAY_HOURS,
     )
     assert f == EvidenceFields(
         title="中医药适宜技术推广应用培训班",

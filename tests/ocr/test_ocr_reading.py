@@ -27,6 +27,7 @@ from services.evidence_reading import (
     shutdown_reader,
     warm_up_reader,
 )
+from services.synthetic_evidence import HALF_DAY_HOURS
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 pytestmark = pytest.mark.skipif(not FONT.exists(), reason="Noto Sans CJK font not installed")
@@ -81,7 +82,9 @@ def _reader_pool() -> Iterator[None]:
 
 
 async def test_photo_of_a_certificate() -> None:
-    reading = await read_evidence(encoded(certificate_image(), "PNG"))
+    reading = await read_evidence(
+        encoded(certificate_image(), "PNG"), half_day_hours=HALF_DAY_HOURS
+    )
     assert reading.ok and reading.reason is None
     assert reading.method == "ocr"
     assert reading.fields == EXPECTED
@@ -92,7 +95,7 @@ async def test_photo_of_a_certificate() -> None:
 async def test_photo_turned_sideways() -> None:
     # a phone photo held the wrong way: the page's top is at the left, saved as JPEG
     image = certificate_image().rotate(90, expand=True)
-    reading = await read_evidence(encoded(image, "JPEG", quality=85))
+    reading = await read_evidence(encoded(image, "JPEG", quality=85), half_day_hours=HALF_DAY_HOURS)
     assert reading.method == "ocr"
     assert reading.fields == EXPECTED
     assert reading.lines[0] == "培训证书"
@@ -108,7 +111,7 @@ async def test_pdf_with_text_layer_needs_no_ocr() -> None:
     )
     pdf = weasyprint.HTML(string=html).write_pdf()
     assert pdf is not None
-    reading = await read_evidence(pdf)
+    reading = await read_evidence(pdf, half_day_hours=HALF_DAY_HOURS)
     assert reading.method == "pdf_text"
     assert reading.fields == EXPECTED
     assert reading.seconds < 5
@@ -132,13 +135,17 @@ async def test_pdf_with_a_typed_header_over_a_pasted_photo_is_read_by_ocr() -> N
         "<p>继续教育学时证明材料（扫描件）</p>"
         f"<img src='data:image/png;base64,{photo}' style='width: 100%'></body></html>"
     )
-    reading = await read_evidence(weasyprint.HTML(string=html).write_pdf() or b"")
+    reading = await read_evidence(
+        weasyprint.HTML(string=html).write_pdf() or b"", half_day_hours=HALF_DAY_HOURS
+    )
     assert reading.method == "ocr"  # the text layer has Chinese, but no field
     assert reading.fields.hours == 16 and reading.fields.person_name == "张伟"
 
 
 async def test_blank_page_has_no_text() -> None:
-    reading = await read_evidence(encoded(Image.new("RGB", (800, 600), "white"), "PNG"))
+    reading = await read_evidence(
+        encoded(Image.new("RGB", (800, 600), "white"), "PNG"), half_day_hours=HALF_DAY_HOURS
+    )
     assert (reading.reason, reading.method, reading.lines) == ("no_text", "ocr", ())
     assert not reading.ok
 
@@ -147,7 +154,9 @@ async def test_text_without_fields_is_nothing_found() -> None:
     import weasyprint
 
     html = "<p style='font-family: \"Noto Sans CJK SC\"'>今天天气很好，我们一起去公园散步吧。</p>"
-    reading = await read_evidence(weasyprint.HTML(string=html).write_pdf() or b"")
+    reading = await read_evidence(
+        weasyprint.HTML(string=html).write_pdf() or b"", half_day_hours=HALF_DAY_HOURS
+    )
     assert (reading.reason, reading.method) == ("nothing_found", "pdf_text")
     assert reading.lines and reading.fields.names() == []
 
@@ -160,12 +169,16 @@ async def test_a_killed_worker_is_replaced_and_the_reading_retried() -> None:
         os.kill(pid, signal.SIGKILL)
     await asyncio.sleep(0.2)
     html = "<p style='font-family: \"Noto Sans CJK SC\"'>" + "".join(LINES) + "</p>"
-    reading = await read_evidence(weasyprint.HTML(string=html).write_pdf() or b"")
+    reading = await read_evidence(
+        weasyprint.HTML(string=html).write_pdf() or b"", half_day_hours=HALF_DAY_HOURS
+    )
     assert reading.ok and reading.fields.hours == 16
 
 
 async def test_timeout() -> None:
-    reading = await read_evidence(encoded(certificate_image(), "PNG"), timeout=0.01)
+    reading = await read_evidence(
+        encoded(certificate_image(), "PNG"), timeout=0.01, half_day_hours=HALF_DAY_HOURS
+    )
     assert (reading.reason, reading.method) == ("timeout", None)
 
 
@@ -175,7 +188,10 @@ async def test_busy_beyond_the_queue_bound(monkeypatch: pytest.MonkeyPatch) -> N
         await asyncio.sleep(0.1)
     monkeypatch.setenv("CEBOT_OCR_QUEUE", "1")
     blank = encoded(Image.new("RGB", (400, 300), "white"), "PNG")
-    first, second = await asyncio.gather(read_evidence(blank), read_evidence(blank))
+    first, second = await asyncio.gather(
+        read_evidence(blank, half_day_hours=HALF_DAY_HOURS),
+        read_evidence(blank, half_day_hours=HALF_DAY_HOURS),
+    )
     assert sorted([first.reason or "", second.reason or ""]) == ["busy", "no_text"]
     assert evidence_reading._in_flight == 0
 
@@ -195,14 +211,14 @@ async def test_busy_beyond_the_queue_bound(monkeypatch: pytest.MonkeyPatch) -> N
     ],
 )
 async def test_refusals(data: bytes, reason: str) -> None:
-    reading = await read_evidence(data)
+    reading = await read_evidence(data, half_day_hours=HALF_DAY_HOURS)
     assert reading.reason == reason
     assert reading.fields == EvidenceFields() and reading.lines == ()
 
 
 async def test_too_large_is_refused_before_reading() -> None:
     data = encoded(certificate_image(), "PNG")
-    reading = await read_evidence(data, max_bytes=len(data) - 1)
+    reading = await read_evidence(data, max_bytes=len(data) - 1, half_day_hours=HALF_DAY_HOURS)
     assert (reading.reason, reading.method) == ("too_large", None)
     assert reading.seconds < 0.5
 
@@ -212,7 +228,9 @@ async def test_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("worker exploded")
 
     monkeypatch.setattr(evidence_reading, "_run_in_pool", boom)
-    reading = await read_evidence(encoded(Image.new("RGB", (10, 10)), "PNG"))
+    reading = await read_evidence(
+        encoded(Image.new("RGB", (10, 10)), "PNG"), half_day_hours=HALF_DAY_HOURS
+    )
     assert reading.reason == "failed"
     assert evidence_reading._in_flight == 0
 
@@ -245,8 +263,10 @@ async def test_pool_shut_down_under_waiting_readings_is_failed_not_raised() -> N
     # the pool's queue when it stops, and are cancelled there
     blank = encoded(Image.new("RGB", (400, 300), "white"), "PNG")
     photo = encoded(certificate_image(), "PNG")
-    first = asyncio.create_task(read_evidence(photo))
-    others = [asyncio.create_task(read_evidence(blank)) for _ in range(4)]
+    first = asyncio.create_task(read_evidence(photo, half_day_hours=HALF_DAY_HOURS))
+    others = [
+        asyncio.create_task(read_evidence(blank, half_day_hours=HALF_DAY_HOURS)) for _ in range(4)
+    ]
     await asyncio.sleep(0.3)
     await asyncio.to_thread(shutdown_reader)
     assert (await first).ok

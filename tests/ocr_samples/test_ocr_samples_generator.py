@@ -192,7 +192,9 @@ async def test_reader_reads_a_few_samples_right() -> None:
     try:
         wrong = {}
         for sample in samples:
-            result = await reading.read_evidence(sample.data, timeout=120)
+            result = await reading.read_evidence(
+                sample.data, timeout=120, half_day_hours=HALF_DAY_HOURS
+            )
             assert result.reason is None, (sample.name, result.reason)
             assert result.method == ("pdf_text" if sample.kind == "pdf_text" else "ocr")
             scores = score_fields(sample.truth, result.fields)
