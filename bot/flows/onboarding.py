@@ -15,6 +15,7 @@ from services.onboarding import (
     InvitationInvalid,
     ProtectedId,
     account_bound_to,
+    active_roles,
     actor_of,
     bind_account,
     create_unconfirmed_person,
@@ -95,6 +96,8 @@ async def _redeem(turn: Turn, code: str) -> None:
         _failed(turn)
         return
     reset_failures(turn.account)
+    # the engine read the roles before this turn granted one: the menu below must show it
+    turn.roles = frozenset(r.role for r in await active_roles(turn.session, turn.account))
     turn.say("invite-ok", role=turn.t(f"role-{role.role}"), buttons=main_menu(turn))
 
 

@@ -177,3 +177,38 @@ async def test_id_number_typed_outside_the_flow_is_deleted(ctx, roster, chat):
     c = chat()
     out = await c.send(f"我的身份证是{roster.zhang_number}")
     assert out.delete_incoming and "没有理解" in c.text
+
+
+@pytest.mark.parametrize(
+    ("role", "button", "opens"),
+    [
+        ("reviewer", "审核", "待审验"),
+        ("organiser", "导入学时", "请发送学时文件"),
+        ("admin", "管理", "请选择要办理的事项"),
+    ],
+)
+async def test_first_menu_after_invitation_shows_the_new_role(
+    ctx, roster, chat, role, button, opens
+):
+    """Issue 17 item 19: the reply to /start CODE carries the new role's button, and it works
+    at once (no /menu first)."""
+    from services.onboarding import create_invitation
+
+    async with ctx.db.transaction() as s:
+        code = await create_invitation(
+            s,
+            ctx,
+            role=role,
+            actor="cli",
+            unit_id=roster.hospital_id if role == "reviewer" else None,
+            source="广西继续教育网" if role == "organiser" else None,
+        )
+    c = chat("staff")
+    await c.send("/help")  # an account that already has a menu without the role
+    assert button not in [b.label.split(" ", 1)[-1] for b in c.buttons()]
+    await c.send(f"/start {code}")
+    assert "✅" in c.text
+    labels = [b.label.split(" ", 1)[-1] for b in c.buttons()]
+    assert button in labels
+    await c.press(button)
+    assert opens in c.text
