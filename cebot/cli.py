@@ -141,7 +141,7 @@ def ensure_migrated(settings: Settings) -> None:
             t("cli-db-unreachable", url=_safe_url(settings.database_url), kind=type(exc).__name__)
         ) from exc
     head = migrate.head_revision()
-    if current == head:
+    if migrate.at_or_past_head(current):  # past: a rolling upgrade migrated it already
         return
     if current is None and settings.database_url.startswith("sqlite"):
         migrate.upgrade(settings.database_url)

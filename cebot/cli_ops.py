@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import ctypes.util
+import ipaddress
+import math
+import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 import typer
@@ -18,6 +22,15 @@ from cebot.settings import Settings
 
 Level = Literal["ok", "warn", "fail"]
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
+# what Telegram's setWebhook accepts as secret_token
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+SECRET_KEY_BITS = 256  # CEBOT_SECRET_KEY: at least 32 bytes of entropy
+_CHARACTER_CLASSES = (
+    (re.compile(r"[a-z]"), 26),
+    (re.compile(r"[A-Z]"), 26),
+    (re.compile(r"[0-9]"), 10),
+    (re.compile(r"[^A-Za-z0-9]"), 32),  # punctuation and the rest, counted modestly
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,42 @@ def _found(level: Level, key: str, **args: object) -> Finding:
     return Finding(level, key, {k: str(v) for k, v in args.items()})
 
 
+def estimated_entropy_bits(key: str) -> float:
+    """A generous estimate of a key's entropy: length × log2(the alphabet its character
+    classes span); a key of few distinct characters ("aaaa…", "abab…", a repeated word)
+    counts only log2(distinct) per character, however long. secrets.token_urlsafe(32) gives
+    about 280 bits, `openssl rand -hex 32` about 330."""
+    if not key:
+        return 0.0
+    alphabet = sum(size for pattern, size in _CHARACTER_CLASSES if pattern.search(key))
+    distinct = len(set(key))
+    if distinct < min(10, len(key) / 2):
+        alphabet = max(distinct, 1)
+    return len(key) * math.log2(alphabet) if alphabet > 1 else 0.0
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_public_url(url: str) -> Finding:
+    """Telegram delivers webhooks only to https, and phones open certificate links from
+    anywhere; plain http is accepted only on this machine's loopback, for a trial."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return _found("ok", "publicurl", url=url)
+    if parts.scheme == "http" and _is_loopback(parts.hostname):
+        return _found("warn", "publicurl", url=url)
+    return _found("fail", "publicurl", url=url)
+
+
 def check_config(settings: Settings) -> list[Finding]:
     found = []
     token = settings.telegram_bot_token
@@ -41,13 +90,24 @@ def check_config(settings: Settings) -> list[Finding]:
     )
     postgres = settings.database_url.startswith("postgresql")
     if settings.secret_key is not None and settings.secret_key.get_secret_value():
-        found.append(_found("ok", "secret"))
+        bits = estimated_entropy_bits(settings.secret_key.get_secret_value())
+        if bits >= SECRET_KEY_BITS:
+            found.append(_found("ok", "secret"))
+        else:
+            found.append(_found("fail", "secret-weak", bits=int(bits), need=SECRET_KEY_BITS))
     elif postgres:
         # several workers must share the key, or each would hash ID numbers differently
         found.append(_found("fail", "secret"))
     else:
         found.append(_found("warn", "secret", path=settings.data_dir / "secret.key"))
-    if settings.public_url.startswith("https://") and settings.webhook_secret is None:
+    found.append(check_public_url(settings.public_url))
+    if settings.webhook_secret is not None:
+        # Telegram refuses others in setWebhook: the webhook would never be registered
+        if WEBHOOK_SECRET.fullmatch(settings.webhook_secret.get_secret_value()):
+            found.append(_found("ok", "webhook"))
+        else:
+            found.append(_found("fail", "webhook-chars"))
+    elif settings.public_url.startswith("https://"):
         found.append(_found("fail", "webhook"))
     return found
 
@@ -90,11 +150,13 @@ async def check_database(settings: Settings) -> list[Finding]:
     except Exception as exc:
         return [_found("fail", "database", error=type(exc).__name__)]
     head = migrate.head_revision()
-    if current != head:
+    if not migrate.at_or_past_head(current):
         return [
             _found("ok", "database"),
             _found("fail", "migration", current=current or "-", head=head or "-"),
         ]
+    if current != head:  # a later release's revision: this code is the one behind
+        return [_found("ok", "database"), _found("warn", "migration", current=current, head=head)]
     return [_found("ok", "database"), _found("ok", "migration", current=current)]
 
 

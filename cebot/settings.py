@@ -24,12 +24,15 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///var/cebot.sqlite3", alias="CEBOT_DATABASE_URL")
     data_dir: Path = Field(default=Path("var/data"), alias="CEBOT_DATA_DIR")
     public_url: str = Field(default="http://localhost:8080", alias="CEBOT_PUBLIC_URL")
+    # any text of at least 32 bytes of entropy, e.g. secrets.token_urlsafe(48); its UTF-8
+    # bytes are the key material (cebot doctor estimates the entropy and refuses weak keys)
     secret_key: SecretStr | None = Field(default=None, alias="CEBOT_SECRET_KEY")
     # earlier keys, comma-separated, while `cebot keys rotate` moves everything to the new one
     previous_secret_keys: SecretStr | None = Field(default=None, alias="CEBOT_PREVIOUS_SECRET_KEYS")
     policy_dir: Path | None = Field(default=None, alias="CEBOT_POLICY_DIR")
     language: str = Field(default="zh", alias="CEBOT_LANGUAGE")
     log_level: str = Field(default="INFO", alias="CEBOT_LOG_LEVEL")
+    # Telegram's secret_token: 1-256 characters of A-Z a-z 0-9 _ - (cebot doctor checks)
     webhook_secret: SecretStr | None = Field(default=None, alias="CEBOT_WEBHOOK_SECRET")
     listen_host: str = Field(default="127.0.0.1", alias="CEBOT_LISTEN_HOST")
     listen_port: int = Field(default=8080, alias="CEBOT_LISTEN_PORT")

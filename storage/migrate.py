@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -45,5 +46,27 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
+@cache
+def _revision_order() -> tuple[str, ...]:
+    """The code's revisions, oldest first. Read from the migration files once per process:
+    /readyz asks on every probe, and the files cannot change under a running process."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    return tuple(reversed([rev.revision for rev in script.walk_revisions()]))
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    order = _revision_order()
+    return order[-1] if order else None
+
+
+def at_or_past_head(current: str | None) -> bool:
+    """Is a database at `current` new enough for this code? During a rolling upgrade the
+    database is migrated first, so workers of the previous release see a revision newer than
+    their own head: one they do not know (a later release's) counts as past, since migrations
+    only add. A revision this code knows must be its head (the history is linear)."""
+    if current is None:
+        return False
+    order = _revision_order()
+    if current not in order:
+        return True
+    return order.index(current) >= len(order) - 1

@@ -80,3 +80,98 @@ async def test_every_finding_has_its_message(tmp_path: Path) -> None:
         t = translator(language)
         for f in await run_checks(settings):
             assert t.has(f"cli-doctor-{f.key}-{f.level}"), (f.key, f.level)
+
+
+STRONG = "Xq3v_Lw9-Rt2pZk8Hn5mBc7Jd4Fg6Ys1Ua0Ve2Wi9Qo3Tr8"  # 48 characters, 40 distinct
+
+
+@pytest.mark.parametrize(
+    ("secret", "level"),
+    [
+        ("ok_secret-123", "ok"),
+        ("x" * 256, "ok"),
+        ("x" * 257, "fail"),  # too long for Telegram
+        ("has space", "fail"),
+        ("slash/and+plus=", "fail"),
+        ("中文密钥", "fail"),
+        ("colon:semicolon;", "fail"),
+    ],
+)
+def test_the_webhook_secret_must_be_what_telegram_accepts(secret: str, level: str) -> None:
+    settings = Settings(
+        CEBOT_PUBLIC_URL="https://bot.example.cn",
+        CEBOT_WEBHOOK_SECRET=secret,
+        CEBOT_SECRET_KEY=STRONG,
+    )
+    found = {f.key: f.level for f in check_config(settings)}
+    key = "webhook" if level == "ok" else "webhook-chars"
+    assert found[key] == level
+
+
+@pytest.mark.parametrize(
+    ("key", "level"),
+    [
+        ("abc", "fail"),
+        ("k" * 64, "fail"),  # long but one character
+        ("ab" * 40, "fail"),
+        ("test-secret-key-not-for-production", "fail"),
+        (STRONG, "ok"),
+        ("0123456789abcdef" * 4, "ok"),  # openssl rand -hex 32 has this alphabet and length
+    ],
+)
+def test_a_weak_secret_key_fails(key: str, level: str) -> None:
+    found = {f.key: f for f in check_config(Settings(CEBOT_SECRET_KEY=key))}
+    if level == "ok":
+        assert found["secret"].level == "ok" and "secret-weak" not in found
+    else:
+        weak = found["secret-weak"]
+        assert weak.level == "fail" and int(weak.args["bits"]) < 256
+        assert key not in str(weak.args)  # the key itself is never printed
+
+
+@pytest.mark.parametrize(
+    ("url", "level"),
+    [
+        ("https://bot.example.cn", "ok"),
+        ("http://bot.example.cn", "fail"),
+        ("http://10.0.0.5:8080", "fail"),
+        ("ftp://bot.example.cn", "fail"),
+        ("bot.example.cn", "fail"),
+        ("http://localhost:8080", "warn"),  # a trial on this machine
+        ("http://127.0.0.1:8080", "warn"),
+        ("http://[::1]:8080", "warn"),
+    ],
+)
+def test_the_public_url_must_be_https_except_on_loopback(url: str, level: str) -> None:
+    found = {f.key: f.level for f in check_config(Settings(CEBOT_PUBLIC_URL=url))}
+    assert found["publicurl"] == level
+
+
+def test_doctor_says_what_is_wrong_in_words(env: Path, monkeypatch) -> None:
+    url = f"sqlite:///{env / 'db.sqlite3'}"
+    upgrade(url)
+    monkeypatch.setenv("CEBOT_DATABASE_URL", url)
+    monkeypatch.setenv("CEBOT_SECRET_KEY", "abc")
+    monkeypatch.setenv("CEBOT_WEBHOOK_SECRET", "not allowed!")
+    monkeypatch.setenv("CEBOT_PUBLIC_URL", "http://bot.example.cn")
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    assert "✗ CEBOT_SECRET_KEY is too weak" in result.output
+    assert "✗ CEBOT_WEBHOOK_SECRET must be 1 to 256 characters" in result.output
+    assert "✗ CEBOT_PUBLIC_URL must start with https://" in result.output
+
+
+def test_a_database_of_a_later_release_is_not_a_failure(env: Path, monkeypatch) -> None:
+    """Rolling upgrade: the database was migrated by the next release; this one still runs."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{env / 'db.sqlite3'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_later'"))
+    engine.dispose()
+    monkeypatch.setenv("CEBOT_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "! The database is at 0099_later, newer than this code's" in result.output
