@@ -423,6 +423,19 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime]
 
 
+class WebhookInbox(Base):
+    """A webhook update accepted (answered 200) and not yet handled: kept until its turn
+    commits, so a crash loses nothing. `payload` is the raw update, encrypted (users type ID
+    numbers); `claimed_by` is the worker handling it (a dead worker's rows are taken over)."""
+
+    __tablename__ = "webhook_inbox"
+    update_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    user_key: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
 class AuditEntry(Base):
     """Append-only (triggers refuse UPDATE and DELETE): who did what, to what, when.
     `data` never holds a full ID number."""
