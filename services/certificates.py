@@ -21,7 +21,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -33,8 +33,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hours import format_hours
+from core.records import dedup_key
 from core.rules import (
+    COUNTING_STATUSES,
     Policy,
+    Subject,
     YearEvaluation,
     ce_certificate_eligible,
     public_certificate_eligible,
@@ -45,11 +48,15 @@ from services.context import AppContext
 from services.notify import notify_person
 from services.policies import local_today
 from services.progress import PersonNotFound, YearWithoutPolicy, year_evaluation
-from storage.models import Certificate, Person, Unit
+from storage.models import Certificate, HourRecord, Person, Unit
 
 DEFAULT_ISSUER = "广西壮族自治区人力资源和社会保障厅"
+# a demo year's certificate must not carry a real department's name (nor look like a real one)
+DEMO_ISSUER = "（演示）继续教育证书签发机构"
 SIGNATURE_LENGTH = 16  # hex digits: 64 bits, far beyond what a rate-limited guesser can try
-DATA_VERSION = 1
+# 2: "course" (the mandatory course the person completed) and "demo" (a demo policy year).
+# Version 1 rows, issued before, keep their meaning: the templates fall back to the theme.
+DATA_VERSION = 2
 REVOKED_HOURS_REDUCED = "hours_reduced"
 
 
@@ -190,7 +197,10 @@ def mask_name(name: str) -> str:
 
 
 def issuer_of(policy: Policy) -> str:
-    """The department that issued the year's notice ("…厅关于…" -> "…厅"), else the default."""
+    """The department that issued the year's notice ("…厅关于…" -> "…厅"), else the default;
+    a demo year's is plainly a demo (its "source" is no notice of any department)."""
+    if policy.demo:
+        return DEMO_ISSUER
     head = policy.source.split("关于", 1)[0].strip()
     return head if head.endswith(("厅", "局")) and "关于" in policy.source else DEFAULT_ISSUER
 
@@ -321,6 +331,7 @@ async def _frozen_data(
 ) -> dict[str, Any]:
     unit = None if person.unit_id is None else await session.get(Unit, person.unit_id)
     hours = _current_hours(ev)
+    course = await _mandatory_course_title(session, person.id, policy)
     return {
         "v": DATA_VERSION,
         "name": person.name,
@@ -331,8 +342,30 @@ async def _frozen_data(
         "issuer": issuer_of(policy),
         "issued_on": ctx.today().isoformat(),
         "mandatory_theme": policy.mandatory_theme,
+        "course": course,
+        "demo": policy.demo,
         "policy_source": policy.source,
     }
+
+
+async def _mandatory_course_title(session: AsyncSession, person_id: int, policy: Policy) -> str:
+    """The mandatory course the person completed: the title on the record that counts their
+    pass (the bot's course, or the course an import named), not the policy's theme."""
+    key = dedup_key(
+        Subject.PUBLIC_MANDATORY,
+        policy.year,
+        source="",
+        course_code="",
+        completed_on=date(policy.year, 1, 1),  # not part of a public subject's key
+    )
+    title = await session.scalar(
+        select(HourRecord.title).where(
+            HourRecord.person_id == person_id,
+            HourRecord.dedup_key == key,
+            HourRecord.status.in_([s.value for s in COUNTING_STATUSES]),
+        )
+    )
+    return (title or policy.mandatory_theme).strip().strip("《》").strip()
 
 
 async def issue_certificate(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from core.rules import RecordStatus
+from services.certificate_render import render_html
 from services.certificates import (
+    DEMO_ISSUER,
     CertificateKind,
     NotEligible,
     VerifyStatus,
@@ -26,13 +29,20 @@ from services.certificates import (
     verify_trusted,
 )
 from services.context import AppContext
+from services.demo import seed_demo
+from services.pii import IdProtector
+from services.policies import PolicyBook
 from services.progress import PersonNotFound, YearWithoutPolicy
-from storage.models import AuditEntry, Certificate
+from storage.db import Database
+from storage.models import AuditEntry, Certificate, HourRecord
 from tests.certificates.helpers import (
     LI_NA,
+    TEST_SECRET,
+    ZHANG_WEI,
     Demo,
     add_professional_hours,
     pdf_text,
+    person_id,
     set_record_status,
 )
 
@@ -205,3 +215,80 @@ async def test_bare_number_shows_status_but_not_the_person(ctx: AppContext, demo
     assert result.name_masked is None and result.id_masked is None and result.hours == {}
     assert (await check_number(ctx, "GX2024-CE-999999")).status is VerifyStatus.NOT_FOUND
     assert (await check_number(ctx, "hello")).status is VerifyStatus.NOT_GENUINE
+
+
+# ------------------------------------------------------------------ issue 17 item 20
+
+
+async def test_public_exam_certificate_names_the_course_completed(
+    ctx: AppContext, demo: Demo
+) -> None:
+    """The course on the record that counts the pass (here an import that named its course),
+    not the policy's theme."""
+    async with ctx.db.transaction() as s:
+        record = await s.scalar(
+            select(HourRecord).where(
+                HourRecord.person_id == demo.li_na, HourRecord.subject == "public_mandatory"
+            )
+        )
+        assert record is not None
+        record.title = "《数字经济与高质量发展》"
+    cert = await issue_certificate(ctx, demo.li_na, 2024, PE)
+    assert cert.data["course"] == "数字经济与高质量发展" and cert.data["demo"] is False
+    assert cert.file_path is not None
+    text = "".join(pdf_text(cert.file_path).split())
+    assert "完成必修课《数字经济与高质量发展》" in text
+    assert ctx.policies[2024].mandatory_theme not in text
+    assert "本证书由演示数据生成" not in text
+
+
+async def test_demo_year_certificate_is_plainly_a_demo(database_url: str, tmp_path: Path) -> None:
+    """A demo policy year (seeded in 2026): the demo issuer, no real department, a demo note
+    and watermark; the course the person studied, not the generated "（演示）…主题"."""
+    policy_dir = tmp_path / "policies"
+    ctx = AppContext(
+        db=Database(database_url),
+        policies=PolicyBook.load(policy_dir),
+        ids=IdProtector(TEST_SECRET),
+        data_dir=tmp_path / "data",
+        clock=lambda: datetime(2026, 11, 28, 4, 0, tzinfo=UTC),
+    )
+    try:
+        await seed_demo(ctx, policy_dir=policy_dir)
+        assert ctx.policies[2025].demo and not ctx.policies[2024].demo
+        zhang = await person_id(ctx, ZHANG_WEI)
+        demo_cert = await issue_certificate(ctx, zhang, 2025, PE)
+        real_cert = await issue_certificate(ctx, zhang, 2024, PE)
+    finally:
+        await ctx.db.dispose()
+    assert demo_cert.data["demo"] is True and demo_cert.data["issuer"] == DEMO_ISSUER
+    assert demo_cert.file_path is not None and real_cert.file_path is not None
+    demo_text = "".join(pdf_text(demo_cert.file_path).split())
+    assert "（演示）本证书由演示数据生成，并非正式证书" in demo_text
+    html = render_html("public_exam", demo_cert.data, number=demo_cert.number, verification_url="")
+    assert '<div class="watermark">演示证书</div>' in html  # rotated: pdftotext scatters it
+    assert "人力资源和社会保障厅" not in demo_text
+    assert "主题" not in demo_text
+    # (the watermark's characters fall among the statement's in pdftotext: read the HTML)
+    assert "完成必修课《高质量共建“一带一路”谱写人类命运共同体新篇章》" in html
+    # the real year beside it keeps the real department and no demo mark
+    real_text = "".join(pdf_text(real_cert.file_path).split())
+    assert "广西壮族自治区人力资源和社会保障厅" in real_text and "演示" not in real_text[:40]
+    html = render_html("public_exam", real_cert.data, number=real_cert.number, verification_url="")
+    assert "watermark" not in html.split("</style>", 1)[1]
+    verified = await verify_trusted_in(database_url, tmp_path, demo_cert.number)
+    assert verified == DEMO_ISSUER
+
+
+async def verify_trusted_in(database_url: str, tmp_path: Path, number: str) -> str | None:
+    """What a verifier is told of the issuer, from a fresh context (no state carried over)."""
+    ctx = AppContext(
+        db=Database(database_url),
+        policies=PolicyBook.load(tmp_path / "policies"),
+        ids=IdProtector(TEST_SECRET),
+        data_dir=tmp_path / "data",
+    )
+    try:
+        return (await verify_trusted(ctx, number)).issuer
+    finally:
+        await ctx.db.dispose()

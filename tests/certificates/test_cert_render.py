@@ -110,3 +110,19 @@ async def test_long_names_stay_on_one_page(tmp_path: Path) -> None:
     text = pdf_text(path)
     assert text.count("\f") == 1  # one page
     assert "阿卜杜热合曼·买买提依明" in text and "192.5" in text
+
+
+def test_certificates_issued_before_keep_their_meaning() -> None:
+    """Data of version 1 (no "course", no "demo": issued before issue 17 item 20) renders as it
+    did: the theme it froze, and no demo mark; version 2 names the course."""
+    old = render_html("public_exam", DATA, number="GX2024-PE-000042", verification_url=URL)
+    assert f"完成必修课《{DATA['mandatory_theme']}》" in old
+    body = old.split("</style>", 1)[1]
+    assert "watermark" not in body and "演示" not in body
+    new = render_html(
+        "public_exam",
+        DATA | {"course": "数字经济概论", "demo": False},
+        number="GX2024-PE-000042",
+        verification_url=URL,
+    )
+    assert "完成必修课《数字经济概论》" in new and DATA["mandatory_theme"] not in new
