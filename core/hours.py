@@ -10,6 +10,8 @@ HALF = Fraction(1, 2)
 ZERO = Fraction(0)
 
 _NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+# "-4" is a number, only not a positive one: say so (non_positive), not "not a number"
+_NEGATIVE = re.compile(r"^\s*[-−－]\s*\d+(?:\.\d+)?\s*$")
 
 
 class InvalidHours(ValueError):
@@ -34,6 +36,8 @@ def parse_hours(value: str | int | Decimal | Fraction) -> Fraction:
         result = Fraction(value)
     elif isinstance(value, str):
         text = value.strip().replace("．", ".")
+        if _NEGATIVE.match(text):
+            raise InvalidHours("non_positive")
         if not _NUMBER.match(text):
             raise InvalidHours("format")
         try:

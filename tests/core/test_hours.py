@@ -75,7 +75,15 @@ def test_parse_hours_accepts(raw: object, expected: Fraction) -> None:
         (-2, "non_positive"),
         (Decimal("-1"), "non_positive"),
         (Fraction(-1, 2), "non_positive"),
-        ("-1", "format"),
+        ("-1", "non_positive"),  # a number, only not positive (issue 17 item 21)
+        ("-4", "non_positive"),
+        (" -0.5 ", "non_positive"),
+        ("−4", "non_positive"),  # U+2212, the minus sign
+        ("－4", "non_positive"),  # full width
+        ("- 4", "non_positive"),
+        ("-", "format"),
+        ("--4", "format"),
+        ("-abc", "format"),
         ("abc", "format"),
         ("", "format"),
         ("   ", "format"),
