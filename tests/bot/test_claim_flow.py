@@ -209,10 +209,14 @@ async def test_hours_over_the_cap_and_bad_hours_are_refused(ctx, roster, chat):
         ("2.3", "0.5的整数倍"),
         ("很多", "学时应为数字"),
         ("0", "必须大于0"),
+        ("-4", "必须大于0"),  # a number, only not positive (issue 17 item 21)
+        ("－4学时", "必须大于0"),
     ):
         await c.send(typed)
         assert reason in c.text, typed
         assert "实际参加的学时" in c.text
+        if typed.startswith(("-", "－")):
+            assert "学时应为数字" not in c.text
     # half days, as the training category allows: 23 x 4 = 92 is over the cap too
     await c.press("按半天数填写")
     assert "每半天计 4 学时，最多 22 个半天" in c.text
