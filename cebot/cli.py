@@ -21,7 +21,14 @@ from core.idnumber import InvalidIdNumber
 from core.rules import PolicyError
 from services.context import AppContext
 from services.i18n import Translator, translator
-from services.imports import ImportRejected, ImportResult, import_hours, import_people, import_units
+from services.imports import (
+    ImportRaced,
+    ImportRejected,
+    ImportResult,
+    import_hours,
+    import_people,
+    import_units,
+)
 from services.pii import IdProtector
 from services.policies import SHANGHAI, PolicyBook
 from services.progress import PersonNotFound, YearWithoutPolicy, progress_by_id_number
@@ -31,6 +38,7 @@ from storage.db import Database
 
 P = ParamSpec("P")
 R = TypeVar("R")
+PROBLEMS_SHOWN = 50  # bad rows an import lists before "…and N more rows"
 
 app = typer.Typer(
     help="cebot: continuing education for Guangxi professionals (专业技术人员继续教育).",
@@ -205,10 +213,17 @@ def _report_import(
         fail(t("cli-import-file", file=path.name, reason=t(f"table-{exc.reason}", **exc.args_)))
     except ImportRejected as exc:
         typer.echo(t("cli-import-rejected", file=path.name, count=len(exc.problems)), err=True)
-        for problem in exc.problems:
+        # a file of 200,000 bad rows is not worth 200,000 lines: the first ones, then a count
+        for problem in exc.problems[:PROBLEMS_SHOWN]:
             reason = t(f"import-bad-{problem.reason}", **problem.args)
             typer.echo("  " + t("cli-import-row", line=problem.line, reason=reason), err=True)
+        shown_lines = {p.line for p in exc.problems[:PROBLEMS_SHOWN]}
+        more = {p.line for p in exc.problems[PROBLEMS_SHOWN:]} - shown_lines
+        if more:
+            typer.echo("  " + t("cli-import-more", count=len(more)), err=True)
         raise typer.Exit(1) from None
+    except ImportRaced:
+        fail(t("cli-import-raced", file=path.name))
     typer.echo(
         t(
             done_key,

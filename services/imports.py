@@ -3,12 +3,17 @@
 Every row is validated before anything is written; one bad row rejects the whole file and every
 bad row is reported with its line and reason. Importing the same file again adds nothing.
 Set-based: people and records are looked up and written in chunks, never a round trip a row.
+Text is checked by core.text (characters, the column's length, names that start like a
+formula), so SQLite and PostgreSQL accept the same rows and every refusal has its line. Two
+imports of one file at once: the loser writes nothing and is told to run it again
+(ImportRaced), never an IntegrityError.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -16,12 +21,25 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hours import InvalidHours, format_hours, parse_hours
 from core.idnumber import InvalidIdNumber, mask_id_number, parse_id_number
 from core.records import check_record, dedup_key, parse_subject
 from core.rules import RecordStatus, Subject
+from core.text import (
+    CITY_MAX,
+    COURSE_CODE_MAX,
+    NAME_MAX,
+    SOURCE_MAX,
+    TITLE_MAX,
+    UNIT_NAME_MAX,
+    bad_character,
+    char_label,
+    shown,
+    text_problem,
+)
 from core.uscc import InvalidUnitCode, parse_unit_code
 from services.audit import audit
 from services.context import AppContext
@@ -50,7 +68,11 @@ HOUR_COLUMNS = {
     "course_title": ("course_title", "课程名称"),
     "hours": ("hours", "学时"),
     "completed_on": ("completed_on", "完成日期"),
+    # optional: when given, it must be a registered unit; a person first known from this
+    # file joins it (unconfirmed until the unit's reviewer confirms them)
+    "unit_code": ("unit_code", "单位代码", "统一社会信用代码"),
 }
+HOUR_OPTIONAL = ("unit_code",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +88,11 @@ class ImportRejected(Exception):
     def __init__(self, problems: list[RowProblem]) -> None:
         super().__init__(f"{len(problems)} bad rows")
         self.problems = problems
+
+
+class ImportRaced(Exception):
+    """Another import of the same rows committed first (a unique key refused ours): nothing
+    of this one was written; running it again adds what is still missing, usually nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +111,28 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
 
 def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _texts_ok(
+    row: Row, problems: list[RowProblem], *specs: tuple[str, int, bool]
+) -> bool:
+    """(column, maximum length, is a name) for each text column of the row."""
+    ok = True
+    for column, limit, is_name in specs:
+        value = row.values.get(column, "")
+        problem = text_problem(value, limit, name=is_name)
+        if problem is None:
+            continue
+        ok = False
+        bad = bad_character(value)
+        problems.append(
+            RowProblem(
+                row.line,
+                f"text-{problem}",
+                {"column": column, "max": limit, "char": char_label(bad) if bad else ""},
+            )
+        )
+    return ok
 
 
 def _required(row: Row, problems: list[RowProblem], *names: str) -> bool:
@@ -166,6 +215,10 @@ async def import_units(ctx: AppContext, path: Path, *, actor: str = "cli") -> Im
     for row in rows:
         if not _required(row, problems, *UNIT_COLUMNS):
             continue
+        if not _texts_ok(
+            row, problems, ("unit_name", UNIT_NAME_MAX, True), ("city", CITY_MAX, False)
+        ):
+            continue
         try:
             code = parse_unit_code(row.values["unit_code"])
         except InvalidUnitCode as exc:
@@ -178,7 +231,7 @@ async def import_units(ctx: AppContext, path: Path, *, actor: str = "cli") -> Im
     if problems:
         raise ImportRejected(problems)
     now = ctx.now()
-    async with ctx.db.transaction() as session:
+    async with _raced(), ctx.db.transaction() as session:
         existing = await _units_by_code(session, list(parsed))
         new = [
             {"code": c, "name": n, "city": city, "created_at": now}
@@ -215,6 +268,8 @@ async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> I
     for row in rows:
         if not _required(row, problems, *PEOPLE_COLUMNS):
             continue
+        if not _texts_ok(row, problems, ("name", NAME_MAX, True)):
+            continue
         id_number = _parse_id(row, problems, ctx)
         try:
             code = parse_unit_code(row.values["unit_code"])
@@ -228,7 +283,7 @@ async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> I
             continue
         parsed[id_number] = (row, code)
     now = ctx.now()
-    async with ctx.db.transaction() as session:
+    async with _raced(), ctx.db.transaction() as session:
         units = await _units_by_code(session, sorted({code for _r, code in parsed.values()}))
         hashes = {ctx.ids.lookup_hash(i): i for i in parsed}
         people = await _people_by_hash(session, list(hashes))
@@ -267,7 +322,14 @@ async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> I
 
 
 def _new_person(
-    ctx: AppContext, id_hash: str, id_number: str, name: str, unit_id: int | None, now: Any
+    ctx: AppContext,
+    id_hash: str,
+    id_number: str,
+    name: str,
+    unit_id: int | None,
+    now: Any,
+    *,
+    unit_confirmed: bool = True,
 ) -> dict[str, Any]:
     return {
         "id_hash": id_hash,
@@ -275,7 +337,7 @@ def _new_person(
         "id_masked": mask_id_number(id_number),
         "name": name,
         "unit_id": unit_id,
-        "unit_confirmed": True,
+        "unit_confirmed": unit_confirmed,
         "created_at": now,
         "updated_at": now,
     }
@@ -296,6 +358,7 @@ class HourRow:
     hours: Fraction
     completed_on: date
     key: str
+    unit_code: str = ""  # the optional 单位代码 column, parsed
 
 
 class _CachedParsers:
@@ -351,6 +414,14 @@ def _parse_hour_row(
         "completed_on",
     ):
         return None
+    if not _texts_ok(
+        row,
+        problems,
+        ("name", NAME_MAX, True),
+        ("course_title", TITLE_MAX, False),
+        ("course_code", COURSE_CODE_MAX, False),
+    ):
+        return None
     parsed_id = cache.id_number(v["id_number"])
     id_number = None
     if isinstance(parsed_id, InvalidIdNumber):
@@ -359,20 +430,31 @@ def _parse_hour_row(
         id_number = parsed_id
     subject = parse_subject(v["subject"])
     if subject is None:
-        problems.append(RowProblem(row.line, "subject", {"value": v["subject"]}))
-    year = int(v["year"]) if v["year"].isdigit() else None
+        problems.append(RowProblem(row.line, "subject", {"value": shown(v["subject"])}))
+    raw_year = v["year"]
+    # ASCII digits only: int() also takes "２０２４", and refuses 5,000 digits with a ValueError
+    plain = raw_year.isascii() and raw_year.isdigit() and len(raw_year) <= 4
+    year = int(raw_year) if plain else None
     policy = ctx.policies.get(year) if year is not None else None
     if policy is None:
-        problems.append(RowProblem(row.line, "year", {"value": v["year"]}))
+        problems.append(RowProblem(row.line, "year", {"value": shown(raw_year)}))
     parsed_hours = cache.hours(v["hours"])
     hours: Fraction | None = None
     if isinstance(parsed_hours, InvalidHours):
-        problems.append(RowProblem(row.line, f"hours-{parsed_hours.reason}", {"value": v["hours"]}))
+        problems.append(
+            RowProblem(row.line, f"hours-{parsed_hours.reason}", {"value": shown(v["hours"])})
+        )
     else:
         hours = parsed_hours
     completed_on = cache.date(v["completed_on"])
     if completed_on is None:
-        problems.append(RowProblem(row.line, "date", {"value": v["completed_on"]}))
+        problems.append(RowProblem(row.line, "date", {"value": shown(v["completed_on"])}))
+    unit_code = ""
+    if v.get("unit_code"):
+        try:
+            unit_code = parse_unit_code(v["unit_code"])
+        except InvalidUnitCode as exc:
+            problems.append(RowProblem(row.line, f"unit-{exc.reason}"))
     if subject is Subject.PROFESSIONAL and not v.get("course_code"):
         problems.append(RowProblem(row.line, "empty", {"columns": "course_code"}))
     if len(problems) > before:
@@ -407,6 +489,7 @@ def _parse_hour_row(
         hours,
         completed_on,
         key,
+        unit_code,
     )
 
 
@@ -443,30 +526,84 @@ def validate_hour_rows(ctx: AppContext, rows: Sequence[Row], source: str) -> Che
     return CheckedHourRows(parsed, names, problems)
 
 
-async def import_hours(
-    ctx: AppContext, path: Path, *, source: str, actor: str = "cli"
-) -> ImportResult:
-    """Hours from an organiser, an industry system, or the public-subject system (migration).
-    Unknown people are created from the row and linked when they bind in the bot."""
+async def hour_units(
+    session: AsyncSession, parsed: Sequence[HourRow], problems: list[RowProblem]
+) -> dict[str, int]:
+    """Unit id by ID number from the optional 单位代码 column (the person's first row that
+    names one); a code that is not registered is a problem of its line."""
+    codes = sorted({hr.unit_code for hr in parsed if hr.unit_code})
+    if not codes:
+        return {}
+    units = await _units_by_code(session, codes)
+    found: dict[str, int] = {}
+    for hr in parsed:
+        if not hr.unit_code:
+            continue
+        unit = units.get(hr.unit_code)
+        if unit is None:
+            problems.append(RowProblem(hr.line, "unknown-unit", {"code": hr.unit_code}))
+        else:
+            found.setdefault(hr.id_number, unit.id)
+    return found
+
+
+def read_hour_rows(path: Path) -> list[Row]:
+    return read_table(path, HOUR_COLUMNS, optional=HOUR_OPTIONAL)
+
+
+def check_source(source: str) -> str:
+    """The import source's name, stripped, or ImportRejected (it is stored with every row)."""
     source = source.strip()
     if not source:
         raise ImportRejected([RowProblem(0, "source")])
-    rows = read_table(path, HOUR_COLUMNS)
+    if text_problem(source, SOURCE_MAX) is not None:
+        raise ImportRejected([RowProblem(0, "source-text", {"max": SOURCE_MAX})])
+    return source
+
+
+@contextlib.asynccontextmanager
+async def _raced() -> AsyncIterator[None]:
+    """Around an import's transaction: a unique key that refused our rows means another
+    import of the same rows committed meanwhile (ours was rolled back whole)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ImportRaced() from exc
+
+
+async def import_hours(
+    ctx: AppContext,
+    path: Path,
+    *,
+    source: str,
+    actor: str = "cli",
+    rows: Sequence[Row] | None = None,
+) -> ImportResult:
+    """Hours from an organiser, an industry system, or the public-subject system (migration).
+    Unknown people are created from the row and linked when they bind in the bot. `rows`:
+    the file already read (in a worker process, by the bot), else it is read here."""
+    source = check_source(source)
+    if rows is None:
+        rows = read_hour_rows(path)
     checked = validate_hour_rows(ctx, rows, source)
     parsed, names, problems = checked.parsed, checked.names, checked.problems
     hashes = {i: ctx.ids.lookup_hash(i) for i in names}
     now = ctx.now()
-    async with ctx.db.transaction() as session:
+    async with _raced(), ctx.db.transaction() as session:
         people = await _person_refs_by_hash(session, list(hashes.values()))
         for hr in parsed:
             person = people.get(hashes[hr.id_number])
             if person is not None and person.name != hr.name:
                 problems.append(RowProblem(hr.line, "name-mismatch"))
+        unit_of = await hour_units(session, parsed, problems)
         if problems:
             raise ImportRejected(sorted(problems, key=lambda p: p.line))
 
         new_people = [
-            _new_person(ctx, hashes[i], i, names[i][0], None, now)
+            # the organiser's word on the unit is not the unit's: its reviewer confirms them
+            _new_person(
+                ctx, hashes[i], i, names[i][0], unit_of.get(i), now, unit_confirmed=i not in unit_of
+            )
             for i in names
             if hashes[i] not in people
         ]

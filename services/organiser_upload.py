@@ -22,7 +22,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -41,16 +41,20 @@ from services.claims import (
 from services.context import AppContext
 from services.imports import (
     HOUR_COLUMNS,
+    HOUR_OPTIONAL,
     HourRow,
+    ImportRaced,
     ImportRejected,
     ImportResult,
     RowProblem,
     _chunks,
     _people_by_hash,
+    hour_units,
     import_hours,
+    read_hour_rows,
     validate_hour_rows,
 )
-from services.tabular import TableError, read_table
+from services.tabular import Row, TableError, read_table_in_worker
 from storage.db import SessionScope
 from storage.models import Account, HourRecord, ImportBatch, Role
 
@@ -61,6 +65,15 @@ class UploadRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousImport:
+    """The same file (same bytes) imported before from this source."""
+
+    at: datetime
+    rows: int
+    added: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +88,11 @@ class UploadPreview:
     claim_duplicates: int  # rows that look like one of the person's own claims
     problems: tuple[RowProblem, ...]  # by line; any problem means confirm imports nothing
     table_error: TableError | None = None
+    previous: PreviousImport | None = None  # imported already: nothing to confirm
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.table_error is None
+        return not self.problems and self.table_error is None and self.previous is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,14 @@ class DuplicateClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class ToldRecord:
+    """One imported record, as its person is told of it."""
+
+    title: str
+    hours: Fraction
+
+
+@dataclass(frozen=True, slots=True)
 class UploadConfirmed:
     result: ImportResult
     batch_id: int | None
@@ -99,6 +121,8 @@ class UploadConfirmed:
     duplicates: tuple[DuplicateClaim, ...] = ()
     unresolved_duplicates: tuple[DuplicateClaim, ...] = ()
     claimant_account_ids: tuple[int, ...] = field(default=())  # told their claim was reopened
+    # what each account in notify_account_ids received (course and hours), for its notice
+    records_by_account: dict[int, tuple[ToldRecord, ...]] = field(default_factory=dict)
 
 
 async def organiser_source(session: AsyncSession, account_id: int) -> str:
@@ -169,18 +193,50 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+async def _read(path: Path, in_worker: bool) -> list[Row]:
+    # in the bot: a worker process, so parsing a large file never blocks the event loop
+    if in_worker:
+        return await read_table_in_worker(path, HOUR_COLUMNS, optional=HOUR_OPTIONAL)
+    return read_hour_rows(path)
+
+
+async def previous_import(ctx: AppContext, source: str, digest: str) -> PreviousImport | None:
+    """The earliest import of these very bytes from `source`, if any."""
+    async with ctx.db.transaction() as session:
+        batch = await session.scalar(
+            select(ImportBatch)
+            .where(
+                ImportBatch.kind == "hours",
+                ImportBatch.source == source,
+                ImportBatch.sha256 == digest,
+            )
+            .order_by(ImportBatch.id)
+            .limit(1)
+        )
+        return None if batch is None else PreviousImport(batch.created_at, batch.rows, batch.added)
+
+
 def _actor(account_id: int) -> str:
     return f"account:{account_id}"
 
 
-async def preview_upload(ctx: AppContext, organiser_account_id: int, path: Path) -> UploadPreview:
+async def preview_upload(
+    ctx: AppContext, organiser_account_id: int, path: Path, *, in_worker: bool = False
+) -> UploadPreview:
     """What confirming would do, with every bad row by line. Reads only; writes nothing.
-    Uses the importer's own row parser, so a row refused here is refused by the import."""
+    Uses the importer's own row parser, so a row refused here is refused by the import.
+    The same bytes imported before from this source are not read again (`previous`).
+    `in_worker`: parse in a worker process (the bot, outside its turn's transaction)."""
     async with ctx.db.transaction() as session:
         source = await organiser_source(session, organiser_account_id)
     digest = _digest(path)
+    earlier = await previous_import(ctx, source, digest)
+    if earlier is not None:
+        return UploadPreview(
+            digest, source, earlier.rows, 0, 0, Fraction(0), earlier.rows, 0, (), None, earlier
+        )
     try:
-        rows = read_table(path, HOUR_COLUMNS)
+        rows = await _read(path, in_worker)
     except TableError as exc:
         return UploadPreview(digest, source, 0, 0, 0, Fraction(0), 0, 0, (), exc)
     checked = validate_hour_rows(ctx, rows, source)  # the very checks import_hours makes
@@ -193,6 +249,7 @@ async def preview_upload(ctx: AppContext, organiser_account_id: int, path: Path)
             person = people.get(hashes[hr.id_number])
             if person is not None and person.name != hr.name:
                 problems.append(RowProblem(hr.line, "name-mismatch"))
+        await hour_units(session, parsed, problems)
         known_ids = sorted(p.id for p in people.values())
         keys: set[tuple[int, str]] = set()
         claims: dict[int, list[HourRecord]] = {}
@@ -253,18 +310,21 @@ async def confirm_upload(
     path: Path,
     *,
     expected_sha256: str | None = None,
+    in_worker: bool = False,
 ) -> UploadConfirmed:
     """Import the file as the role's source. Raises ImportRejected (nothing written) or
-    TableError for a bad file, UploadRefused when not allowed or the file changed since the
-    preview. Importing the same file again adds nothing and tells nobody."""
+    TableError for a bad file, ImportRaced when another import of it committed first,
+    UploadRefused when not allowed or the file changed since the preview. Importing the same
+    file again adds nothing and tells nobody. `in_worker`: as for preview_upload."""
     async with ctx.db.transaction() as session:
         source = await organiser_source(session, organiser_account_id)
     if expected_sha256 is not None and _digest(path) != expected_sha256:
         raise UploadRefused("file_changed")
     actor = _actor(organiser_account_id)
+    rows = await _read(path, in_worker)
     async with ctx.db.transaction() as session:
         before = await session.scalar(select(ImportBatch.id).order_by(ImportBatch.id.desc()))
-    result = await import_hours(ctx, path, source=source, actor=actor)
+    result = await import_hours(ctx, path, source=source, actor=actor, rows=rows)
     digest = _digest(path)
     async with ctx.db.transaction() as session:
         # the batch import_hours just wrote: this actor, file and source, after `before`
@@ -280,28 +340,25 @@ async def confirm_upload(
         )
         if batch_id is None or result.added == 0:
             return UploadConfirmed(result, batch_id, ())
-        # the people of the batch who have an account (most imported people have none yet)
-        accounts = list(
-            await session.scalars(
-                select(Account.id)
-                .where(
-                    Account.person_id.in_(
-                        select(HourRecord.person_id)
-                        .where(HourRecord.batch_id == batch_id)
-                        .scalar_subquery()
-                    )
-                )
-                .distinct()
-            )
-        )
+        # the people of the batch who have an account (most imported people have none yet),
+        # with what each received
+        received: dict[int, list[ToldRecord]] = {}
+        for account_id, title, hours in await session.execute(
+            select(Account.id, HourRecord.title, HourRecord.hours)
+            .join(Account, Account.person_id == HourRecord.person_id)
+            .where(HourRecord.batch_id == batch_id)
+            .order_by(Account.id, HourRecord.completed_on, HourRecord.id)
+        ):
+            received.setdefault(account_id, []).append(ToldRecord(title, hours))
     found, unresolved, claimants = await flag_duplicates(ctx, batch_id)
     return UploadConfirmed(
         result,
         batch_id,
-        tuple(sorted(accounts)),
+        tuple(sorted(received)),
         found,
         unresolved,
         claimants,
+        {a: tuple(items) for a, items in received.items()},
     )
 
 
@@ -386,8 +443,11 @@ async def flag_duplicates(
 __all__ = [
     "ClaimRefused",
     "DuplicateClaim",
+    "ImportRaced",
     "ImportRejected",
+    "PreviousImport",
     "TableError",
+    "ToldRecord",
     "UploadConfirmed",
     "UploadPreview",
     "UploadRefused",

@@ -46,6 +46,12 @@ import-bad-outside_year = the completion date is not in { $year } (no registerin
 import-bad-above_max = more than the { $max } hours one record may carry
 import-bad-public_hours = public-subject rows carry exactly { $expected } hours
 import-bad-source = name the source of the hours with --source
+import-bad-source-text = the source's name has at most { $max } characters and no control characters
+import-bad-text-control = { $column } holds a character that is not allowed ({ $char }, a control or direction character); remove it and try again
+import-bad-text-too_long = { $column } is longer than { $max } characters
+import-bad-text-formula = { $column } may not start with = + - @ (a spreadsheet would run it as a formula)
+cli-import-more = …and { $count } more bad rows (correct the ones above first)
+cli-import-raced = another import of this file ran first, so nothing of this one was written; run it again (rows already imported are not counted twice).
 
 table-encoding = unknown text encoding (use UTF-8 or GB18030)
 table-unreadable = the file cannot be read or is damaged
@@ -53,6 +59,11 @@ table-file_type = unsupported file type { $suffix } (use .csv or .xlsx)
 table-missing_file = no such file: { $path }
 table-empty = the file is empty
 table-missing_columns = missing columns: { $columns }
+table-inflated = the file inflates to { $mb } MB, more than the { $max_mb } MB allowed (damaged, or far beyond the row limit); split it and import the parts
+table-too_many_rows = the file has more than the { $max } rows allowed; split it and import the parts
+table-too_many_columns = the sheet has more than { $max } columns; it is not an import sheet
+table-cell_too_long = line { $line } has a cell longer than { $max } characters; check that line
+table-json_depth = the JSON is nested too deeply to be read
 
 progress-public-mandatory = Public mandatory hours
 progress-public-elective = Public elective hours

@@ -46,6 +46,12 @@ import-bad-outside_year = 完成日期不在 { $year } 年度内（不能跨年�
 import-bad-above_max = 学时超过单条记录上限 { $max }
 import-bad-public_hours = 公需科目学时应为 { $expected }
 import-bad-source = 请用 --source 指明学时来源
+import-bad-source-text = 学时来源名称最多 { $max } 个字，且不能含控制字符
+import-bad-text-control = { $column } 含有不允许的字符 { $char }（控制字符或方向控制符），请删除后重试
+import-bad-text-too_long = { $column } 超过 { $max } 个字
+import-bad-text-formula = { $column } 不能以 = + - @ 开头（电子表格会把它当作公式）
+cli-import-more = ……以及另外 { $count } 行有误（请先改正以上各行）
+cli-import-raced = 同一文件的另一次导入先完成了，本次未写入任何数据；请再运行一次（已导入的行不会重复计入）。
 
 table-encoding = 文件编码无法识别（请使用 UTF-8 或 GB18030）
 table-unreadable = 文件无法读取或已损坏
@@ -53,6 +59,11 @@ table-file_type = 不支持的文件类型 { $suffix }（请使用 .csv 或 .xls
 table-missing_file = 文件不存在：{ $path }
 table-empty = 文件为空
 table-missing_columns = 缺少列：{ $columns }
+table-inflated = 文件解压后有 { $mb } MB，超过上限 { $max_mb } MB（可能已损坏，或远超行数上限），请拆分后分批导入
+table-too_many_rows = 文件超过 { $max } 行的上限，请拆分后分批导入
+table-too_many_columns = 表格超过 { $max } 列，不是导入用的表格
+table-cell_too_long = 第 { $line } 行有一个单元格超过 { $max } 个字，请检查该行
+table-json_depth = JSON 嵌套层数过多，无法读取
 
 progress-public-mandatory = 公需必修课学时
 progress-public-elective = 公需选修课学时
