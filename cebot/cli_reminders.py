@@ -26,8 +26,10 @@ from services.outbox import SenderConfig, SendFn
 from services.reminders import (
     AudienceStatus,
     BroadcastFilter,
+    BroadcastTooLong,
     CampaignError,
     campaign_report,
+    check_broadcast_text,
     preview_broadcast,
     queue_broadcast,
     run_due,
@@ -44,8 +46,12 @@ def _campaign_error(exc: CampaignError, **args: Any) -> str:
     keys = {
         "no_policy": "cli-campaign-no-policy",
         "empty_text": "cli-broadcast-empty",
+        "id_number": "cli-broadcast-id-number",
         "unknown_campaign": "cli-campaign-unknown",
+        "too_long": "cli-broadcast-too-long",
     }
+    if isinstance(exc, BroadcastTooLong):
+        args = {**args, "length": exc.length, "max": exc.limit}
     return _t()(keys.get(exc.reason, "cli-campaign-unknown"), **args)
 
 
@@ -82,6 +88,10 @@ def broadcast(
         except ValueError:
             fail(t("cli-broadcast-bad-status"))
         flt = BroadcastFilter(city=city, unit_code=unit, status=chosen, year=year)
+        try:
+            check_broadcast_text(text)  # before the preview: nothing to confirm in vain
+        except CampaignError as exc:
+            fail(_campaign_error(exc))
         settings = _settings()
         try:
             count = run_with_context(settings, lambda ctx: preview_broadcast(ctx, flt))
@@ -163,6 +173,56 @@ def reminders_report(
             typer.echo("  " + t("cli-report-not-finished"))
         else:
             typer.echo("  " + t("cli-report-duration", seconds=str(seconds)))
+
+    body()
+
+
+@reminders_app.command("resend-unknown")
+def reminders_resend_unknown(
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Only this campaign's rows (its key).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows at a time.")] = 200,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = (
+        False
+    ),
+) -> None:
+    """List the messages left "unknown" (maybe delivered) and, once confirmed, queue them
+    again: whoever did get one gets it twice."""
+    from cebot.cli import _settings, _t, friendly, run_with_context
+    from services.outbox_unknown import requeue_unknown, unknown_rows
+
+    @friendly
+    def body() -> None:
+        t = _t()
+        settings = _settings()
+        found = run_with_context(
+            settings, lambda ctx: unknown_rows(ctx, campaign=campaign, limit=max(limit, 1))
+        )
+        if not found.rows:
+            typer.echo(t("cli-unknown-none"))
+            return
+        typer.echo(t("cli-unknown-title", total=found.total))
+        for row in found.rows:
+            typer.echo(
+                "  "
+                + t(
+                    "cli-unknown-row",
+                    id=row.id,
+                    campaign=row.campaign or row.kind,
+                    account=row.account_id,
+                    created=row.created_at.strftime("%Y-%m-%d %H:%M"),
+                    error=row.last_error or "-",
+                )
+            )
+        if found.total > len(found.rows):
+            typer.echo("  " + t("cli-unknown-more", more=found.total - len(found.rows)))
+        typer.echo(t("cli-unknown-risk"))
+        if not yes and not typer.confirm(t("cli-unknown-confirm", count=len(found.rows))):
+            raise typer.Abort()
+        ids = [row.id for row in found.rows]
+        count = run_with_context(settings, lambda ctx: requeue_unknown(ctx, ids, actor="cli"))
+        typer.echo(t("cli-unknown-requeued", count=count))
 
     body()
 

@@ -6,6 +6,7 @@ The raw number is personal data: nothing here puts it into an exception message 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -114,10 +115,167 @@ def mask_id_number(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+# ---------------------------------------------------------------- ID numbers inside free text
+#
+# People type an ID number grouped ("4501 0319 9201 3005 60"), with hyphens or dots, in
+# full-width digits from a Chinese IME, or glued to a word ("ID450103..."). The scan below is
+# the ONE place that finds them; every guard (claim title, broadcast, chat deletion) and every
+# mask (reasons, notices, logs) goes through `find_id_numbers`.
+#
+# Rules:
+# - each character is NFKC-normalised on its own (full-width digits, Ｘ, ideographic space and
+#   full-width hyphen become ASCII) while remembering where it came from, so the mask replaces
+#   exactly the span of the original text;
+# - a run is 17 digits and a check character (digit or X), with at most 3 separators (spaces,
+#   hyphens/dashes, dots, middle dots, invisible characters) between two characters;
+# - boundary: no digit directly before or after the run (a letter is allowed: "ID450103...");
+# - written together (no separator), any 18-character run is treated as an ID number even
+#   when its check digit fails: a mistyped number still names a person, and nothing else we
+#   print is 18 digits long;
+# - written with separators, the run counts only when it starts with a known province code and
+#   holds a real birth date (the check digit may be wrong: a typo still names a person),
+#   because phone numbers, hours and dates written in a row are also "digits and spaces" and
+#   must stay readable; when more digit groups go on before or after it (a list of phone
+#   numbers written with spaces), the check digit must be right too.
+
+_SEPARATORS = (
+    frozenset(" \t\n\r\f\v-.\u00b7\u30fb")  # spaces, hyphen, dot, middle dots
+    | frozenset("\u2010\u2011\u2012\u2013\u2014\u2212")  # dashes and minus
+    | _INVISIBLE
+)
+_MAX_SEPARATORS = 3
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class IdNumberSpan:
+    """Where an ID number sits in a text: original [start, end), and the normalised value."""
+
+    start: int
+    end: int
+    value: str
+    joined: bool  # written without separators
+
+    def __repr__(self) -> str:
+        return f"IdNumberSpan({self.start}, {self.end}, {mask_id_number(self.value)})"
+
+
+def _fold(ch: str) -> str:
+    """One character in its ASCII shape when it is a digit, X or separator; else itself."""
+    if ch.isascii():
+        return ch
+    folded = unicodedata.normalize("NFKC", ch)
+    if len(folded) == 1 and (folded.isascii() or folded in _SEPARATORS):
+        return folded
+    return ch
+
+
+# A cheap first look (C speed, every log line passes here): 17 digits of any script with
+# short non-word gaps. Only texts that pass it are scanned character by character.
+_CANDIDATE = re.compile(r"\d(?:\W{0,3}\d){16}")
+
+
+def find_id_numbers(text: str) -> list[IdNumberSpan]:
+    """Every ID number in free text, in any of the shapes above, left to right."""
+    if _CANDIDATE.search(text) is None:
+        return []
+    folded = [_fold(ch) for ch in text]
+    found: list[IdNumberSpan] = []
+    n = len(folded)
+    i = 0
+    while i < n:
+        if folded[i] not in _ASCII_DIGITS or (i > 0 and folded[i - 1] in _ASCII_DIGITS):
+            i += 1
+            continue
+        span = _run_at(folded, i)
+        if span is None:
+            i += 1
+            continue
+        found.append(span)
+        i = span.end
+    return found
+
+
+def _run_at(folded: list[str], start: int) -> IdNumberSpan | None:
+    """The ID number that starts at `start` (a digit not preceded by a digit), if any."""
+    n = len(folded)
+    chars: list[str] = []
+    i = start
+    joined = True
+    while len(chars) < ID_NUMBER_LENGTH:
+        if i < n and folded[i] in _SEPARATORS and chars:
+            gap = 0
+            while i < n and folded[i] in _SEPARATORS:
+                gap += 1
+                i += 1
+            if gap > _MAX_SEPARATORS:
+                return None
+            joined = False
+        ch = folded[i] if i < n else ""
+        if ch and ch in _ASCII_DIGITS:
+            chars.append(ch)
+        elif ch and ch in "Xx" and len(chars) == ID_NUMBER_LENGTH - 1:
+            chars.append("X")
+        else:
+            return None
+        i += 1
+    if i < n and folded[i] in _ASCII_DIGITS:
+        return None  # part of a longer number
+    value = "".join(chars)
+    if not joined:
+        # digits in groups that go on before or after (a list of phone numbers) must be a
+        # whole valid number, check digit included; alone they need only look like one
+        inside_more = _digit_across_gap(folded, start - 1, -1) or _digit_across_gap(folded, i, 1)
+        if not (_valid(value) if inside_more else _plausible(value)):
+            return None
+    return IdNumberSpan(start, i, value, joined)
+
+
+def _digit_across_gap(folded: list[str], at: int, step: int) -> bool:
+    """Is there a digit at `at`, or after up to _MAX_SEPARATORS separators in direction step?"""
+    for _ in range(_MAX_SEPARATORS + 1):
+        if not 0 <= at < len(folded):
+            return False
+        if folded[at] in _ASCII_DIGITS:
+            return True
+        if folded[at] not in _SEPARATORS:
+            return False
+        at += step
+    return False
+
+
+def _valid(value: str) -> bool:
+    try:
+        _validate(value, None)
+    except InvalidIdNumber:
+        return False
+    return True
+
+
+def _plausible(value: str) -> bool:
+    """A known province and a real birth date: what tells an ID number typed in groups from
+    other digits in a row. The check digit is not required, so a mistyped ID is masked too."""
+    return _valid(value[:17] + check_digit(value[:17]))
+
+
+def contains_id_number(text: str) -> bool:
+    """Does free text carry an ID number in any shape (the guards' question)?"""
+    return bool(find_id_numbers(text))
+
+
 def mask_id_numbers(text: str) -> str:
-    """Free text (a typed reason, an OCR'd line, a log message) with every ID-number-shaped
-    run masked."""
-    return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group()), text)
+    """Free text (a typed reason, an OCR'd line, a log message) with every ID number, in any
+    shape, replaced by its masked form (4501**********1234)."""
+    spans = find_id_numbers(text)
+    if not spans:
+        return text
+    parts: list[str] = []
+    at = 0
+    for span in spans:
+        parts.append(text[at : span.start])
+        parts.append(mask_id_number(span.value))
+        at = span.end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.hours import InvalidHours, format_hours, parse_hours
-from core.idnumber import mask_id_number
+from core.idnumber import mask_id_number, mask_id_numbers
 from core.rules import (
     ClaimCategory,
     Counting,
@@ -175,13 +175,16 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-_ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
+# first-generation (15-digit) numbers too; 18-digit ones in any shape go through the one matcher
+_ID_LIKE_15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
 
 
 def _scrub(text: str | None) -> str | None:
     """Free text for the audit log: anything shaped like an ID number is masked (a reviewer
     may paste one into a reason; the audit log never holds one)."""
-    return None if text is None else _ID_LIKE.sub(lambda m: mask_id_number(m.group()), text)
+    if text is None:
+        return None
+    return _ID_LIKE_15.sub(lambda m: mask_id_number(m.group()), mask_id_numbers(text))
 
 
 def check_draft(ctx: AppContext, draft: ClaimDraft) -> DraftCheck:
@@ -577,25 +580,25 @@ async def review_queue(
     limit: int = 20,
     after_id: int | None = None,
 ) -> list[QueueItem]:
-    """Pending claims of the reviewer's units, oldest first, never the reviewer's own.
-    Page with `after_id` (the last id shown); ids grow with time, so the order is stable."""
+    """Pending claims of the reviewer's units, never the reviewer's own: the years still open
+    for verification first, then the closed ones (their views say `verification_closed`);
+    within a year the oldest first. Page with `after_id` (the last id shown): the order is a
+    key of (closed, year, id), so a page continues where the last ended."""
     async with ctx.db.transaction() as session:
         account = await _account(session, reviewer_account_id)
         units = await reviewer_units(session, reviewer_account_id) if account else set()
         if account is None or not units:
             raise ClaimRefused("not_reviewer")
-        query = select(HourRecord).where(
+        where = [
             HourRecord.unit_id.in_(sorted(units)),
             HourRecord.origin == ORIGIN_CLAIM,
             HourRecord.status == RecordStatus.PENDING.value,
-        )
+        ]
         if account.person_id is not None:
-            query = query.where(HourRecord.person_id != account.person_id)
+            where.append(HourRecord.person_id != account.person_id)
         if year is not None:
-            query = query.where(HourRecord.year == year)
-        if after_id is not None:
-            query = query.where(HourRecord.id > after_id)
-        records = (await session.scalars(query.order_by(HourRecord.id).limit(limit))).all()
+            where.append(HourRecord.year == year)
+        records = await _queue_page(ctx, session, where, limit, after_id)
         views = await _views(ctx, session, records)
         for record in records:  # each claim shown to a reviewer is in its owner's access log
             record_access(
@@ -623,6 +626,67 @@ async def review_queue(
             )
             for i, v in enumerate(views)
         ]
+
+
+def _year_key(ctx: AppContext, year: int) -> tuple[bool, int]:
+    """Queue order of a year: open for verification before closed, then by year."""
+    policy = ctx.policies.get(year)
+    closed = policy is None or not claim_verification_open(policy, ctx.today())
+    return (closed, year)
+
+
+async def _queue_page(
+    ctx: AppContext,
+    session: AsyncSession,
+    where: list[Any],
+    limit: int,
+    after_id: int | None,
+) -> list[HourRecord]:
+    """Up to `limit` records in queue order after the record `after_id` (one query per year:
+    a unit's queue spans a year or two)."""
+    years = sorted(
+        set((await session.scalars(select(HourRecord.year).where(*where).distinct())).all()),
+        key=lambda y: _year_key(ctx, y),
+    )
+    cursor: tuple[tuple[bool, int], int] | None = None
+    if after_id is not None:
+        after = await session.get(HourRecord, after_id)
+        # an id of no record: before every year, so the queue starts from its beginning
+        cursor = (_year_key(ctx, after.year) if after is not None else (False, 0), after_id)
+    records: list[HourRecord] = []
+    for y in years:
+        key = _year_key(ctx, y)
+        query = select(HourRecord).where(*where, HourRecord.year == y)
+        if cursor is not None:
+            if key < cursor[0]:
+                continue
+            if key == cursor[0]:
+                query = query.where(HourRecord.id > cursor[1])
+        rows = await session.scalars(query.order_by(HourRecord.id).limit(limit - len(records)))
+        records.extend(rows.all())
+        if len(records) >= limit:
+            break
+    return records
+
+
+async def pending_among(ctx: AppContext, record_ids: Sequence[int]) -> list[int]:
+    """Which of these claims are still pending, in the order given (a page's count after
+    decisions, also those made by another reviewer meanwhile)."""
+    if not record_ids:
+        return []
+    async with ctx.db.transaction() as session:
+        pending = set(
+            (
+                await session.scalars(
+                    select(HourRecord.id).where(
+                        HourRecord.id.in_(list(record_ids)),
+                        HourRecord.origin == ORIGIN_CLAIM,
+                        HourRecord.status == RecordStatus.PENDING.value,
+                    )
+                )
+            ).all()
+        )
+    return [i for i in record_ids if i in pending]
 
 
 async def review_item(ctx: AppContext, reviewer_account_id: int, record_id: int) -> QueueItem:
@@ -706,7 +770,8 @@ def _reason(approve: bool, reason: str | None) -> str | None:
         raise ClaimRefused("reason_required", common=COMMON_REJECTION_REASONS)
     if len(text) > MAX_REASON:
         raise ClaimRefused("reason_too_long", max=MAX_REASON)
-    return text or None
+    # the reason goes to the claimant and stays on the record: never an ID number, in any shape
+    return _scrub(text) or None
 
 
 def _decided_hours(policy: Policy, record: HourRecord, hours: Fraction | str | None) -> Fraction:

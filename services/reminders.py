@@ -26,11 +26,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hours import format_hours, from_half_units, to_half_units
+from core.idnumber import contains_id_number
 from core.reminders import DueCampaign, ReminderKind, due_campaigns, next_send_time
 from core.rules import COUNTING_STATUSES, Policy, RecordStatus, Subject
 from services.audit import audit
 from services.context import AppContext
-from services.i18n import translator
+from services.i18n import LANGUAGES, translator
 from services.notify import NOTICE, render_notice
 from storage.models import Account, Campaign, OutboxMessage, Unit
 from storage.types import UTCDateTime
@@ -153,11 +154,45 @@ class _Audience:
 
 
 class CampaignError(ValueError):
-    """reason: no_policy | empty_text | unknown_campaign."""
+    """reason: no_policy | empty_text | id_number | unknown_campaign."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# Telegram refuses a message longer than 4096 characters, counted in UTF-16 code units
+TELEGRAM_MESSAGE_LIMIT = 4096
+
+
+class BroadcastTooLong(CampaignError):
+    """The notice, as the sender renders it in some language, is longer than Telegram takes."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__("too_long")
+        self.length = length
+        self.limit = limit
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_broadcast_text(message: str) -> str:
+    """The notice's text, stripped, or CampaignError: empty, or too long for one Telegram
+    message once the sender has put its heading in front (in every language). The bot's
+    broadcast flow and `cebot broadcast` both ask here before anything is queued."""
+    message = message.strip()
+    if not message:
+        raise CampaignError("empty_text")
+    heading = max(
+        _utf16_length(translator(lang)("reminder-broadcast", message="")) for lang in LANGUAGES
+    )
+    limit = TELEGRAM_MESSAGE_LIMIT - heading
+    length = _utf16_length(message)
+    if length > limit:
+        raise BroadcastTooLong(length, limit)
+    return message
 
 
 # --------------------------------------------------------------------------- SQL building
@@ -571,9 +606,10 @@ async def queue_broadcast(
     """Queue an administrator's notice. Broadcasts are notices, not reminders: a mute of
     optional reminders does not hold them back. `key` (default: from the text, filter and
     minute) makes a double confirmation queue it once."""
-    message = message.strip()
-    if not message:
-        raise CampaignError("empty_text")
+    message = check_broadcast_text(message)
+    if contains_id_number(message):
+        # a notice to many never carries an ID number, however it is written
+        raise CampaignError("id_number")
     policy = _status_policy(ctx, flt)
     now = ctx.now()
     audience_json = {**flt.as_json(), "year": policy.year if policy else flt.year}

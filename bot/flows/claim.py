@@ -42,7 +42,7 @@ from bot.flows.base import (
 from bot.flows.features import Feature, register
 from bot.flows.keyboards import back_to_menu, main_menu
 from core.hours import format_hours
-from core.idnumber import ID_NUMBER_PATTERN
+from core.idnumber import contains_id_number
 from core.rules import ClaimCategory, Counting, RecordStatus
 from services.accounts import bound_person
 from services.claim_drafts import (
@@ -430,7 +430,7 @@ def _stale_value(turn: Turn) -> None:
 
 
 def _has_id_number(turn: Turn, text: str) -> bool:
-    if ID_NUMBER_PATTERN.search(text):
+    if contains_id_number(text):
         turn.say("clm-no-id-number")
         _again(turn)
         return True

@@ -37,13 +37,14 @@ from bot.flows.base import (
 )
 from bot.flows.features import Feature, register
 from bot.flows.keyboards import back_to_menu, main_menu
-from core.idnumber import ID_NUMBER_PATTERN
+from core.idnumber import contains_id_number
 from services.onboarding import active_roles, actor_of, search_units
 from services.policies import SHANGHAI
 from services.reminders import (
     BROADCAST,
     AudienceStatus,
     BroadcastFilter,
+    BroadcastTooLong,
     CampaignError,
     CampaignReport,
     broadcast_cities,
@@ -351,7 +352,7 @@ async def _take_text(turn: Turn, event: Event) -> None:
         turn.say("ntc-bc-text-empty")
     elif len(text) > MAX_NOTICE_LENGTH:
         turn.say("ntc-bc-text-long", length=len(text), max=MAX_NOTICE_LENGTH)
-    elif ID_NUMBER_PATTERN.search(text):
+    elif contains_id_number(text):
         # the message is deleted by the router; a notice to many never carries an ID number
         turn.say("ntc-bc-text-id")
     else:
@@ -436,6 +437,10 @@ async def _confirm(turn: Turn) -> None:
             actor=actor_of(turn.account),
             key=key,
         )
+    except BroadcastTooLong as exc:  # the service's limit: what Telegram takes in one message
+        turn.say("ntc-bc-text-long", length=exc.length, max=exc.limit)
+        turn.goto(FLOW, "text")
+        return
     except CampaignError as exc:
         message = "ntc-bc-text-empty" if exc.reason == "empty_text" else "ntc-bc-no-policy"
         turn.say(message, buttons=(back_to_menu(turn),))

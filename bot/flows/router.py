@@ -18,12 +18,13 @@ from bot.flows import (
     reports,
     review,
     spot,
+    stale,
     study,
     upload,
 )
 from bot.flows.base import PAUSED, Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import MENU_ACTIONS, main_menu
-from core.idnumber import ID_NUMBER_PATTERN
+from core.idnumber import contains_id_number
 from services.accounts import bound_person
 from services.i18n import LANGUAGES
 
@@ -72,6 +73,13 @@ async def show_prompt(turn: Turn) -> None:
 
 
 async def dispatch(turn: Turn, event: Event) -> None:
+    # the steps shown lately, so that their buttons lead somewhere once stale (stale.py)
+    turn.seen = stale.take(turn.data)
+    await _dispatch(turn, event)
+    stale.keep(turn, FLOWS.get(turn.flow or ""))
+
+
+async def _dispatch(turn: Turn, event: Event) -> None:
     if await privacy.ask_again_if_notice_changed(turn):
         # the notice changed since this person agreed: nothing else until they answer
         await show_prompt(turn)
@@ -89,8 +97,9 @@ async def dispatch(turn: Turn, event: Event) -> None:
         await show_prompt(turn)
 
 
-async def _menu_action(turn: Turn, action: str, args: str = "") -> None:
-    # leaving a flow by the menu is always allowed; a resumable flow's draft is kept aside
+def _leave_flow(turn: Turn) -> None:
+    """Leave the current flow (a menu button, or an old button of another flow); a resumable
+    flow's draft is kept aside."""
     flow = FLOWS.get(turn.flow or "")
     paused = (
         {"flow": turn.flow, "step": turn.step, "data": dict(turn.data)}
@@ -101,6 +110,11 @@ async def _menu_action(turn: Turn, action: str, args: str = "") -> None:
     turn.finish()
     if paused:
         turn.data[PAUSED] = paused
+
+
+async def _menu_action(turn: Turn, action: str, args: str = "") -> None:
+    # leaving a flow by the menu is always allowed
+    _leave_flow(turn)
     feature_action = features.actions().get(action)
     if feature_action is not None:
         await feature_action(turn, args)
@@ -147,10 +161,24 @@ async def _command(turn: Turn, command: str, args: str) -> None:
             menu.show_menu(turn)
 
 
-def _stale(turn: Turn) -> None:
-    """An old button (or one from another screen): answer it and change nothing."""
+async def _stale(turn: Turn, nonce: str, value: str) -> None:
+    """An old button (or one from another screen): never a dead end. The flow that showed it
+    leads the user to where they are now (its `on_stale`); else the current step is shown
+    again, else the menu, each with a sentence saying so."""
+    turn.outcome.notice = turn.t("btn-stale-moved")
+    tap = stale.recall(turn, nonce, value)
+    flow = FLOWS.get(tap.flow) if tap is not None else None
+    if tap is not None and flow is not None and flow.on_stale is not None:
+        if turn.flow != flow.name:
+            _leave_flow(turn)  # as a menu button would: a draft elsewhere is kept aside
+        if await flow.on_stale(turn, tap):
+            return
+    if current_step(turn) is not None:
+        turn.say("btn-stale-here")
+        turn.entered = True  # the current question again, its buttons still valid
+        return
     turn.outcome.notice = turn.t("btn-stale")
-    turn.add(Reply(turn.t("btn-stale"), main_menu(turn)))
+    turn.add(Reply(turn.t("btn-stale-menu"), main_menu(turn)))
 
 
 async def _button(turn: Turn, data: str, *, internal: bool = False) -> None:
@@ -179,14 +207,14 @@ async def _button(turn: Turn, data: str, *, internal: bool = False) -> None:
     if step is None or nonce != turn.data.get("_n") or "button" not in step.accepts:
         if internal:  # the user moved on while the follow-up ran: nothing to say
             return
-        _stale(turn)
+        await _stale(turn, nonce, value)
         return
     turn.outcome.button_accepted = not internal
     await step.handle(turn, Event.button(value))
 
 
 async def _input(turn: Turn, event: Event) -> None:
-    if ID_NUMBER_PATTERN.search(event.text):
+    if contains_id_number(event.text):
         # an ID number typed anywhere is removed from the chat, not only at the ID step
         turn.outcome.delete_incoming = True
     step = current_step(turn)

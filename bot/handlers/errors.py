@@ -10,7 +10,7 @@ import traceback
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from core.idnumber import ID_NUMBER_PATTERN
+from core.idnumber import mask_id_numbers
 from services.i18n import normalize_language, translator
 
 log = logging.getLogger("bot.errors")
@@ -22,7 +22,7 @@ _SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]$", re.MULTILINE | re.DOTALL)
 def redacted_traceback(error: BaseException) -> str:
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     text = _SQL_PARAMETERS.sub("[parameters hidden]", text)
-    return ID_NUMBER_PATTERN.sub("[id number]", text)
+    return mask_id_numbers(text)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

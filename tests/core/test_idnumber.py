@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from datetime import date
 
 import pytest
@@ -14,8 +15,11 @@ from core.idnumber import (
     IdNumber,
     InvalidIdNumber,
     check_digit,
+    contains_id_number,
+    find_id_numbers,
     make_id_number,
     mask_id_number,
+    mask_id_numbers,
     normalize_id_number,
     parse_id_number,
 )
@@ -277,3 +281,112 @@ def test_pattern_ignores_other_tokens() -> None:
     assert ID_NUMBER_PATTERN.search("9" + VALID) is None  # 19 digits
     assert ID_NUMBER_PATTERN.search(VALID + "A") is None
     assert ID_NUMBER_PATTERN.search("4501**********1238") is None
+
+
+# --- ID numbers in other shapes (issue 17 item 2): one matcher for every guard and mask -----
+
+FULLWIDTH = str.maketrans({str(i): chr(0xFF10 + i) for i in range(10)} | {"X": "Ｘ"})
+SEPARATORS = [" ", "  ", "-", " - ", ".", "·", "\u3000", "－", "\u200b", "\u2013", "\u00a0"]
+
+
+def digits_of(text: str) -> str:
+    """Every digit and X of a text, NFKC-folded and run together: the strictest leak check
+    (a masked form keeps only 4 + 4 of them)."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if ch.isascii() and (ch.isdigit() or ch in "Xx")).upper()
+
+
+@st.composite
+def shaped(draw: st.DrawFn, number: str) -> str:
+    """The number as people type it: cut into groups with separators, some characters
+    full-width, a word or letter glued before or after."""
+    cuts = sorted(draw(st.sets(st.integers(1, 17), max_size=6)))
+    parts = [number[a:b] for a, b in zip([0, *cuts], [*cuts, 18], strict=True)]
+    text = ""
+    for i, part in enumerate(parts):
+        if i:
+            text += draw(st.sampled_from(SEPARATORS))
+        if draw(st.booleans()):
+            part = part.translate(FULLWIDTH)
+        text += part
+    if number.endswith("X") and draw(st.booleans()):
+        text = text[:-1] + "x"
+    before = draw(st.sampled_from(["", "ID", "身份证号：", "x", "No.", "证件 ", "（"]))
+    after = draw(st.sampled_from(["", "号", " 与本人不符", "A", "）", "。", " 12 学时"]))
+    return before + text + after
+
+
+@given(st.data(), valid_numbers)
+def test_every_shape_of_a_valid_number_is_masked(data: st.DataObject, number: str) -> None:
+    text = data.draw(shaped(number))
+    assert contains_id_number(text)
+    [span] = find_id_numbers(text)
+    assert span.value == number
+    masked = mask_id_numbers(text)
+    assert mask_id_number(number) in masked
+    assert number not in digits_of(masked)
+    assert masked == text[: span.start] + mask_id_number(number) + text[span.end :]
+
+
+@given(valid_numbers, valid_numbers)
+def test_two_numbers_in_one_text_are_both_masked(a: str, b: str) -> None:
+    text = f"{a[:6]} {a[6:14]} {a[14:]}，{b.translate(FULLWIDTH)}"
+    masked = mask_id_numbers(text)
+    assert a not in digits_of(masked) and b not in digits_of(masked)
+    assert len(find_id_numbers(text)) == 2
+
+
+phones = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+hours = st.sampled_from(["0.5", "4", "8", "12", "12.5", "90", "1.5", "24"])
+
+
+@given(phones, st.sampled_from(["{}", "{} {} {}", "{}-{}-{}", "+86 {} {} {}", "电话{}{}{}"]))
+def test_a_phone_number_is_left_alone(phone: str, shape: str) -> None:
+    text = shape.format(*([phone] if shape == "{}" else [phone[:3], phone[3:7], phone[7:]]))
+    assert mask_id_numbers(text) == text
+
+
+@given(st.lists(phones, min_size=2, max_size=4), st.sampled_from(["、", ", ", "；", " / ", "\n"]))
+def test_a_list_of_phone_numbers_is_left_alone(numbers: list[str], joiner: str) -> None:
+    text = joiner.join(numbers)
+    assert mask_id_numbers(text) == text
+
+
+def test_phone_numbers_in_groups_in_a_row() -> None:
+    # written with spaces in a row, 18 digits of a list can look like an ID number (this one:
+    # province 11, born 2000-01-10); inside a longer run of groups the check digit must hold
+    text = "130 0000 1100 132 0000 1100 130 0000 0000"
+    assert mask_id_numbers(text) == text
+    # a real ID number followed by more numbers is still masked
+    assert mask_id_numbers("4501 0319 9201 3005 60 12 学时") == "4501**********0560 12 学时"
+
+
+@given(st.lists(hours, min_size=1, max_size=12))
+def test_hours_and_dates_are_left_alone(values: list[str]) -> None:
+    text = "、".join(f"{v} 学时" for v in values) + "，2024-05-03 至 2024-12-31，共 90 学时"
+    assert mask_id_numbers(text) == text
+
+
+def test_what_is_not_an_id_number() -> None:
+    number = "450103199201300560"
+    assert not contains_id_number("9" + number)  # 19 digits: some other number
+    assert not contains_id_number(number[:17])  # 17 digits
+    assert not contains_id_number("chat -1001234567890 user 123456789")
+    assert not contains_id_number("4501**********0560")  # already masked
+    assert not contains_id_number("4501    0319 9201 3005 60")  # a gap of 4: separate numbers
+    assert not contains_id_number("1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8")  # no province, no birth
+    assert not contains_id_number("138 0013 8000 139 0013")  # a phone and more digits
+
+
+def test_an_eighteen_digit_run_that_fails_the_check_digit() -> None:
+    number = "450103199201300560"
+    typo = number[:17] + "1"
+    with pytest.raises(InvalidIdNumber):
+        parse_id_number(typo)
+    # written together it is masked all the same: a mistyped number still names a person
+    assert mask_id_numbers(f"号码{typo}") == "号码4501**********0561"
+    # written in groups it is masked when the province and the birth date are real ...
+    assert mask_id_numbers("4501 0319 9201 3005 61") == "4501**********0561"
+    # ... and left alone when they are not (digits in a row that only look long)
+    assert mask_id_numbers("9901 0319 9201 3005 61") == "9901 0319 9201 3005 61"
+    assert mask_id_numbers("4501 0319 9213 3005 61") == "4501 0319 9213 3005 61"
