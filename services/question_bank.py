@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import storage.exam_models  # noqa: F401 - complete metadata (remedial requests)
 from core.exam import QuestionKind
 from core.rules import Policy
+from core.text import bad_character, char_label
 from services.audit import audit
 from services.context import AppContext
 from services.imports import ImportRejected, ImportResult, RowProblem
@@ -90,6 +91,8 @@ def json_items(path: Path) -> list[tuple[int, Any]]:
         raise TableError("encoding") from exc
     except json.JSONDecodeError as exc:
         raise TableError("json", line=exc.lineno, message=exc.msg) from exc
+    except RecursionError as exc:  # [[[[…]]]] nested deeper than the parser's stack
+        raise TableError("json_depth") from exc
     decoder = json.JSONDecoder()
     if isinstance(data, dict):
         return [(_line_of(text, text.index("{")), data)]  # a single object
@@ -208,6 +211,13 @@ def _parse_question(ctx: AppContext, row: Row, problems: list[RowProblem]) -> Pa
     if empty:
         problems.append(RowProblem(line, "empty", {"columns": ", ".join(empty)}))
         return None
+    for column, value in v.items():
+        bad = bad_character(value.replace("\n", "").replace("\t", ""))  # a question may wrap
+        if bad is not None:
+            problems.append(
+                RowProblem(line, "text-control", {"column": column, "char": char_label(bad)})
+            )
+            return None
     policy = _year(v["year"], line, ctx, problems)
     kind = _KINDS.get(v["kind"].strip().lower())
     if kind is None:

@@ -69,6 +69,7 @@ from core.rules import (
     may_be_rated_excellent,
     title_application,
 )
+from core.text import csv_safe, looks_like_formula, sheet_safe
 from services.audit import audit
 from services.claims import reviewer_units
 from services.context import AppContext
@@ -1024,15 +1025,31 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, list[str], list[list[Cell
             ws.column_dimensions[get_column_letter(i + 1)].width = min(max(sample) + 2, 60)
         cells = []
         for header in headers:
-            cell = WriteOnlyCell(ws, value=header)
+            cell = WriteOnlyCell(ws, value=sheet_safe(header))
             cell.font, cell.fill, cell.alignment = bold, fill, centre
             cells.append(cell)
         ws.append(cells)
         for row in rows:
-            ws.append(row)
+            ws.append([_text_cell(ws, value) for value in row])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _text_cell(ws: Any, value: Cell) -> Any:
+    """Text stays text: openpyxl makes a string starting with "=" a live formula, so such a
+    value (a name typed at binding, say) is written as an explicit string cell; characters no
+    sheet can hold are dropped (one bad name must not break a whole unit's report)."""
+    if not isinstance(value, str):
+        return value
+    value = sheet_safe(value)
+    if not looks_like_formula(value):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _sheet_title(title: str) -> str:
@@ -1042,12 +1059,16 @@ def _sheet_title(title: str) -> str:
 
 
 def write_csv(path: Path, headers: list[str], rows: list[list[Cell]]) -> Path:
-    """UTF-8 with a byte-order mark: Excel opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark: Excel opens the Chinese text correctly. Text that a
+    spreadsheet would run (= + - @ first) gets an apostrophe before it (OWASP)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows(["" if c is None else c for c in row] for row in rows)
+        writer.writerow([csv_safe(h) for h in headers])
+        writer.writerows(
+            ["" if c is None else csv_safe(c) if isinstance(c, str) else c for c in row]
+            for row in rows
+        )
     return path
 
 
