@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
-import uvicorn
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.flows import Engine
@@ -13,7 +13,8 @@ from bot.handlers.commands import post_init
 from bot.handlers.ordering import PerUserUpdateProcessor
 from bot.handlers.telegram import install
 from bot.outbox_sender import telegram_sender
-from bot.webhook import ALLOWED_UPDATES, WEBHOOK_PATH, create_webhook_app
+from bot.serve import bind, local_address, polling_app, server
+from bot.webhook import WEBHOOK_PATH, create_webhook_app
 from cebot.settings import Settings
 from services.context import AppContext
 from services.scheduler import run_scheduler
@@ -44,30 +45,58 @@ def build_application(settings: Settings, ctx: AppContext) -> Application:  # ty
 def embed_scheduler(application: Application, ctx: AppContext) -> None:  # type: ignore[type-arg]
     """Run the reminder scheduler and outbox sender inside this application's event loop,
     with its Bot: a one-process deployment needs nothing else. The database lease still
-    guards it, so a second process would only stand by."""
+    guards it, so a second process would only stand by. run_scheduler outlives database
+    outages itself; should it still end, the log says so (never "exception never
+    retrieved")."""
     stop = asyncio.Event()
     first_init = application.post_init
+    tasks: list[asyncio.Task[None]] = []
 
     async def start(app: Application) -> None:  # type: ignore[type-arg]
         if first_init is not None:
             await first_init(app)
-        app.create_task(
+        # not app.create_task: Application.stop() waits for those, and this one ends only
+        # when `finish` (post_stop, after stop()) tells it to
+        task = asyncio.create_task(
             run_scheduler(ctx, telegram_sender(app.bot), stop=stop), name="cebot-scheduler"
         )
+        task.add_done_callback(_scheduler_ended)
+        tasks.append(task)
 
     async def finish(_app: Application) -> None:  # type: ignore[type-arg]
         stop.set()
+        if tasks:
+            await asyncio.wait(tasks, timeout=30)
 
     application.post_init = start
     application.post_stop = finish
 
 
-def run_polling(settings: Settings, ctx: AppContext, *, with_scheduler: bool = True) -> None:
+def _scheduler_ended(task: asyncio.Task[None]) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.critical("the embedded scheduler ended: %s", type(error).__name__)
+
+
+def run_polling(
+    settings: Settings,
+    ctx: AppContext,
+    *,
+    with_scheduler: bool = True,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """The one-process deployment: polling, the scheduler, and the web pages the bot links
+    to (the certificates' QR codes, the privacy notice) on CEBOT_LISTEN_HOST/PORT;
+    `announce` hears their address."""
     application = build_application(settings, ctx)
     if with_scheduler:
         embed_scheduler(application, ctx)
-    # PTB deletes a webhook left from a webhook deployment before it starts polling
-    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    sock = bind(settings.listen_host, settings.listen_port)  # a busy port fails here, at once
+    if announce is not None:
+        announce(local_address(sock))
+    asyncio.run(server(polling_app(application, ctx)).serve(sockets=[sock]))
 
 
 def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = False) -> None:
@@ -83,5 +112,5 @@ def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = F
         secret=secret,
         webhook_url=settings.public_url.rstrip("/") + WEBHOOK_PATH,
     )
-    config = uvicorn.Config(web, host=settings.listen_host, port=settings.listen_port)
-    asyncio.run(uvicorn.Server(config).serve())
+    sock = bind(settings.listen_host, settings.listen_port)
+    asyncio.run(server(web).serve(sockets=[sock]))

@@ -409,11 +409,21 @@ def invite(
 def chat(
     user: Annotated[str, typer.Option(help="Console user name (one per person).")] = "console",
 ) -> None:
-    """Talk to the bot in this terminal (buttons become numbered choices)."""
-    from bot.console import run_console
+    """Talk to the bot in this terminal (buttons become numbered choices); the web pages its
+    links lead to (certificate verification, the privacy notice) are served meanwhile."""
+    from bot.serve import console_with_pages
 
     settings = _settings()
-    run_with_context(settings, lambda ctx: run_console(ctx, language=settings.language, user=user))
+    run_with_context(
+        settings,
+        lambda ctx: console_with_pages(
+            ctx,
+            host=settings.listen_host,
+            port=settings.listen_port,
+            language=settings.language,
+            user=user,
+        ),
+    )
 
 
 @app.command("run")
@@ -428,16 +438,30 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run the Telegram bot (long polling, or webhook with --webhook)."""
+    """Run the Telegram bot (long polling, or webhook with --webhook), serving the web pages
+    (certificate verification, the privacy notice, /healthz, /metrics) on
+    CEBOT_LISTEN_HOST:CEBOT_LISTEN_PORT in either mode."""
     settings = _settings()
     if settings.telegram_bot_token is None:
         fail(_t()("cli-no-token").splitlines()[1].strip())
     ensure_migrated(settings)
     ctx = build_context(settings)
     from bot.app import run_polling, run_webhook
+    from bot.serve import PortUnavailable
 
     with_scheduler = (not webhook) if scheduler is None else scheduler
-    (run_webhook if webhook else run_polling)(settings, ctx, with_scheduler=with_scheduler)
+    try:
+        if webhook:
+            run_webhook(settings, ctx, with_scheduler=with_scheduler)
+        else:
+            run_polling(
+                settings,
+                ctx,
+                with_scheduler=with_scheduler,
+                announce=lambda url: typer.echo(_t()("cli-web-pages", url=url)),
+            )
+    except PortUnavailable as exc:
+        fail(_t()("cli-port-busy", address=exc.address, reason=exc.reason))
 
 
 @app.command("start")

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(default="sqlite:///var/cebot.sqlite3", alias="CEBOT_DATABASE_URL")
     data_dir: Path = Field(default=Path("var/data"), alias="CEBOT_DATA_DIR")
-    public_url: str = Field(default="http://localhost:8080", alias="CEBOT_PUBLIC_URL")
+    # unset: where this process serves the pages itself (see _public_url_default)
+    public_url: str = Field(default="", alias="CEBOT_PUBLIC_URL")
     # any text of at least 32 bytes of entropy, e.g. secrets.token_urlsafe(48); its UTF-8
     # bytes are the key material (cebot doctor estimates the entropy and refuses weak keys)
     secret_key: SecretStr | None = Field(default=None, alias="CEBOT_SECRET_KEY")
@@ -49,6 +50,20 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         # `TELEGRAM_BOT_TOKEN=` copied from .env.example means "not set yet"
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _public_url_default(self) -> Settings:
+        """Without CEBOT_PUBLIC_URL the links (certificate QR codes, the privacy notice) point
+        at CEBOT_LISTEN_HOST:PORT, where `cebot run` and `cebot chat` serve the pages: the
+        one-process setup works with no configuration."""
+        if not self.public_url.strip():
+            host = self.listen_host
+            if host in ("", "0.0.0.0", "::", "127.0.0.1"):
+                host = "localhost"
+            elif ":" in host:
+                host = f"[{host}]"
+            self.public_url = f"http://{host}:{self.listen_port}"
+        return self
 
     @cached_property
     def secret(self) -> bytes:

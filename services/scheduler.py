@@ -25,6 +25,7 @@ from services.lease import Lease
 from services.organiser_upload import remove_old_uploads
 from services.outbox import OutboxSender, SenderConfig, SendFn
 from services.privacy import purge_due_erasures, remove_old_exports
+from services.processed_updates import prune_processed_updates
 from services.reminders import SHANGHAI, CampaignResult, run_due
 
 log = logging.getLogger(__name__)
@@ -53,17 +54,20 @@ async def queue_due_campaigns(ctx: AppContext) -> list[CampaignResult]:
 
 async def housekeeping(ctx: AppContext) -> None:
     """The nightly job: pick up policy files changed elsewhere, delete the people whose
-    erasure is due (retention passed), and remove personal-data exports older than a day."""
+    erasure is due (retention passed), remove personal-data exports older than a day, and
+    forget handled update ids older than a week."""
     try:
         ctx.policies.refresh()
         erased = await purge_due_erasures(ctx)
         removed = await asyncio.to_thread(remove_old_exports, ctx, timedelta(days=1))
         uploads = await asyncio.to_thread(remove_old_uploads, ctx)
+        pruned = await prune_processed_updates(ctx)  # ids too old to be redelivered
         log.info(
-            "housekeeping: erased=%d exports_removed=%d uploads_removed=%d",
+            "housekeeping: erased=%d exports_removed=%d uploads_removed=%d updates_pruned=%d",
             erased,
             removed,
             uploads,
+            pruned,
         )
     except Exception:
         log.exception("housekeeping failed")
@@ -149,25 +153,48 @@ async def run_scheduler(
     standby_poll: float = 15.0,
     lease_check: float = 10.0,
     on_state: Callable[[str], None] | None = None,
+    retry_min: float = 1.0,
+    retry_max: float = 30.0,
 ) -> None:
     """Run until `stop` is set: standby until the lease is free, then schedule and send.
-    `on_state` hears "standby" and "active" (the CLI prints them)."""
+    `on_state` hears "standby" and "active" (the CLI prints them).
+
+    A database outage does not end it: whatever failed (taking the lease, the sender) is
+    logged in one line and tried again after a pause that doubles up to `retry_max` seconds,
+    and is back to `retry_min` once the database answers."""
     stop = stop or asyncio.Event()
     config = config or SenderConfig()
     announced = ""
+    pause = retry_min
     while not stop.is_set():
-        lease = await Lease.try_acquire(ctx.database, LEASE_NAME)
-        if lease is None:
-            if announced != "standby" and on_state is not None:
-                on_state("standby")
-            announced = "standby"
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=standby_poll)
-            continue
         try:
-            if on_state is not None:
-                on_state("active")
-            announced = "active"
-            await _run_active(ctx, send, lease, config, stop, lease_check)
-        finally:
-            await lease.release()
+            lease = await Lease.try_acquire(ctx.database, LEASE_NAME)
+            if lease is None:
+                pause = retry_min
+                if announced != "standby" and on_state is not None:
+                    on_state("standby")
+                announced = "standby"
+                await _sleep_or_stop(stop, standby_poll)
+                continue
+            try:
+                pause = retry_min
+                if on_state is not None:
+                    on_state("active")
+                announced = "active"
+                await _run_active(ctx, send, lease, config, stop, lease_check)
+            finally:
+                await lease.release()
+        except Exception as exc:  # no traceback: the cause is the database, said by its type
+            log.warning(
+                "scheduler: %s (the database may be down); retrying in %.0f s",
+                type(exc).__name__,
+                pause,
+            )
+            announced = ""  # say "active" or "standby" again once it is back
+            await _sleep_or_stop(stop, pause)
+            pause = min(pause * 2, retry_max)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

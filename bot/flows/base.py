@@ -26,6 +26,8 @@ FileFetcher = Callable[[], Awaitable[bytes]]
 # Say something to the user at once, while the turn still works (reading a photo takes seconds)
 Notifier = Callable[[str], Awaitable[None]]
 FileProducer = Callable[[], Awaitable[Path]]
+# the adapter's record that an event was handled, written in the turn's transaction
+Receipt = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Event:
     file: IncomingFile | None = None
     # made by the engine for a turn's follow-up (not by a user): a stale one is dropped quietly
     internal: bool = False
+    # written in the turn's transaction (the webhook inbox: services/inbox.py); it raises
+    # for a second copy of the same update, rolling the turn back
+    receipt: Receipt | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def message(cls, text: str) -> Event:
@@ -157,6 +162,22 @@ TEXT_OR_BUTTONS = frozenset({"text", "button"})
 
 
 @dataclass(frozen=True)
+class StaleTap:
+    """A button of an earlier step of this account (its nonce is no longer current), as
+    remembered by bot/flows/stale.py: which flow and step showed it, the value it carries,
+    and the step data the flow asked to keep (`Flow.remember`)."""
+
+    flow: str
+    step: str
+    value: str
+    memo: Mapping[str, Any]
+
+
+# leads a stale button of the flow to where the user is now; False: the router's default
+StaleHandler = Callable[["Turn", StaleTap], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
 class Flow:
     name: str
     first: str
@@ -164,6 +185,11 @@ class Flow:
     # leaving it by a menu button keeps its draft (turn.data["_paused"]) for the feature to
     # offer "continue"; /cancel or starting again drops it
     resumable: bool = False
+    # a stale button of this flow: where it leads (default: the flow's current step if the
+    # user is in it, else the menu); `remember`: step data keys (ids, never personal data)
+    # kept with each step's nonce for that handler
+    on_stale: StaleHandler | None = None
+    remember: tuple[str, ...] = ()
 
 
 PAUSED = "_paused"
@@ -188,6 +214,8 @@ class Turn:
     outcome: Outcome = field(default_factory=Outcome)
     entered: bool = False  # a step was (re-)entered: the engine shows its prompt
     roles: frozenset[str] = frozenset()  # the account's active roles (menus; not authority)
+    # recent steps' nonces (bot/flows/stale.py), kept apart from `data` during the turn
+    seen: list[Any] = field(default_factory=list)
 
     @property
     def t(self) -> Translator:

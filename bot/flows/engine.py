@@ -102,5 +102,9 @@ class Engine:
                 now=now,
                 domain_changed=wrote_anything(session),
             )
+            if event.receipt is not None:
+                # last, so that it does not count as the turn's own write; AlreadyHandled
+                # rolls the whole turn back
+                await event.receipt(session)
             turn.outcome.language = account.language
             return turn.outcome

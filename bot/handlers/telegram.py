@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -11,10 +12,13 @@ from bot.flows import Engine
 from bot.handlers.convert import channel_user, event_from_update
 from bot.handlers.errors import on_error
 from bot.handlers.render import render
+from services.inbox import AlreadyHandled
 from services.logcontext import request_scope
 from services.metrics import UPDATE_SECONDS, UPDATES
 
 ENGINE_KEY = "engine"
+# set by the webhook app: update_id -> the receipt its turn writes (services/inbox.py)
+RECEIPT_KEY = "receipt"
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,11 +27,18 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or event is None:
         return
     engine: Engine = context.application.bot_data[ENGINE_KEY]
+    make_receipt = context.application.bot_data.get(RECEIPT_KEY)
+    if make_receipt is not None:
+        event = replace(event, receipt=make_receipt(update.update_id))
     started = time.perf_counter()
     result = "error"
     with request_scope(f"u{update.update_id}"):
         try:
-            outcome = await engine.handle(user, event)
+            try:
+                outcome = await engine.handle(user, event)
+            except AlreadyHandled:  # a redelivered copy: its first copy was answered
+                result = "duplicate"
+                return
             await render(context.bot, update, outcome)
             result = "ok"
         finally:

@@ -22,6 +22,9 @@ cli-no-token =
     To connect to Telegram, get a token from @BotFather and put it in .env in the project folder:
         TELEGRAM_BOT_TOKEN=123456:ABC...
     then run the same command again. Every setting is described in .env.example.
+cli-web-pages = Web pages (certificate verification, privacy notice): { $url }
+cli-web-unavailable = The web pages cannot be served at { $address } ({ $reason }), so certificate QR codes and the privacy notice link will not open for now; set another CEBOT_LISTEN_PORT in .env.
+cli-port-busy = The web pages cannot be served at { $address } ({ $reason }): set another CEBOT_LISTEN_PORT in .env, or stop the program using that port.
 
 import-bad-empty = required value missing ({ $columns })
 import-bad-id-length = an ID number has 18 characters

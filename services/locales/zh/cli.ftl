@@ -22,6 +22,9 @@ cli-no-token =
     要连接 Telegram：向 @BotFather 申请令牌，在项目目录的 .env 文件中写入：
         TELEGRAM_BOT_TOKEN=123456:ABC...
     然后再次运行同一命令。全部设置见 .env.example。
+cli-web-pages = 网页（证书验证、隐私告知）：{ $url }
+cli-web-unavailable = 无法在 { $address } 提供网页（{ $reason }），证书二维码和隐私告知的链接暂时打不开；可在 .env 中设置其他 CEBOT_LISTEN_PORT。
+cli-port-busy = 无法在 { $address } 提供网页（{ $reason }）：请在 .env 中设置其他 CEBOT_LISTEN_PORT，或先停止占用该端口的程序。
 
 import-bad-empty = 缺少必填内容（{ $columns }）
 import-bad-id-length = 身份证号应为18位

@@ -1,0 +1,23 @@
+"""Stopping the process pools (certificate rendering, evidence reading) when a server stops.
+
+Called from the application's lifespan (web server, polling, console), not at interpreter
+exit: a server stopped by SIGTERM must not leave its pool processes behind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+log = logging.getLogger(__name__)
+
+
+async def stop_process_pools() -> None:
+    from services.certificate_render import shutdown_renderer
+    from services.evidence_reading import shutdown_reader
+
+    for stop in (shutdown_renderer, shutdown_reader):
+        try:
+            # waits for the workers to exit: off the event loop
+            await asyncio.to_thread(stop)
+        except Exception as exc:  # one pool failing to stop must not keep the other running
+            log.warning("stopping a process pool failed (%s)", type(exc).__name__)
