@@ -1,7 +1,11 @@
 """Logging for every cebot process: one line per record, plain or JSON (CEBOT_LOG_FORMAT=json
 for log collectors), each with the request id, and never a full ID number: whatever a library
-logs (PTB at DEBUG logs whole updates, an exception may quote a value) is masked at the last
-step, after formatting, so no path around it exists."""
+logs (PTB at DEBUG logs whole updates, an exception may quote a value, uvicorn logs every
+request line) is masked at the last step, after formatting, so no path around it exists.
+
+uvicorn's own loggers ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi") are sent
+through the same handler, whatever configured them before, and the access line loses its query
+string (verification tokens `?t=…`) and has an ID number in its path masked (`/verify/<ID>`)."""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
+from urllib.parse import unquote
 
 from core.idnumber import mask_id_numbers
-from services.logcontext import REQUEST_ID
+from services.logcontext import REQUEST_ID, redact
 
+__all__ = ["AccessPathFilter", "RedactingFormatter", "configure_logging", "redact"]
 
-def redact(text: str) -> str:
-    return mask_id_numbers(text)
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -28,16 +33,54 @@ class RedactingFormatter(logging.Formatter):
         record.request_id = REQUEST_ID.get()
         if not self.as_json:
             return redact(super().format(record))
+        # each field masked before json.dumps: escaping (\t, \n) would hide separators
         entry = {
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "request_id": REQUEST_ID.get(),
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = redact(record.exc_text)
         return redact(json.dumps(entry, ensure_ascii=False))
+
+
+def safe_path(path: str) -> str:
+    """A request path for the log: no query string, no ID number (also percent-encoded)."""
+    bare = path.split("?", 1)[0].split("#", 1)[0]
+    decoded = unquote(bare)
+    masked = mask_id_numbers(decoded)
+    return bare if masked == decoded else masked
+
+
+class AccessPathFilter(logging.Filter):
+    """Rewrites uvicorn's access record ('%s - "%s %s HTTP/%s" %d': client, method, path with
+    query, version, status) before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], safe_path(args[2]), *args[3:])
+        return True
+
+
+_ACCESS_FILTER = AccessPathFilter()
+
+
+def route_uvicorn_logs() -> None:
+    """uvicorn's loggers without handlers of their own (its default config adds some that
+    bypass ours), propagating to the root's redacting handler."""
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+        logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if _ACCESS_FILTER not in access.filters:
+        access.addFilter(_ACCESS_FILTER)
 
 
 def configure_logging(
@@ -46,6 +89,8 @@ def configure_logging(
     """Replace the root handlers with one redacting handler; returns it."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter(as_json=as_json))
+    # a second line of defence: an access record reaching this handler by another logger
+    handler.addFilter(_ACCESS_FILTER_FOR_HANDLER)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -53,4 +98,15 @@ def configure_logging(
     root.setLevel(level)
     # httpx logs every Bot API call at INFO, token included in the URL: keep it at WARNING
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    route_uvicorn_logs()
     return handler
+
+
+class _AccessRecordsOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access":
+            _ACCESS_FILTER.filter(record)
+        return True
+
+
+_ACCESS_FILTER_FOR_HANDLER = _AccessRecordsOnly()

@@ -4,25 +4,20 @@ without personal data."""
 from __future__ import annotations
 
 import logging
-import re
 import traceback
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from core.idnumber import mask_id_numbers
 from services.i18n import normalize_language, translator
+from services.logcontext import redact
 
 log = logging.getLogger("bot.errors")
-
-# SQLAlchemy appends the statement's parameters (names, hashes, ...) to its messages
-_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]$", re.MULTILINE | re.DOTALL)
 
 
 def redacted_traceback(error: BaseException) -> str:
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    text = _SQL_PARAMETERS.sub("[parameters hidden]", text)
-    return mask_id_numbers(text)
+    return redact(text)  # SQL parameters dropped, ID numbers in any shape masked
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
