@@ -17,6 +17,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.idnumber import IdNumber
+from core.text import NAME_MAX, text_problem
 from core.uscc import normalize_unit_code
 from services.audit import audit
 from services.context import AppContext
@@ -75,6 +76,16 @@ def names_match(given: str, roster: str) -> bool:
         return "".join(s.split()).translate(_DOTS).casefold()
 
     return norm(given) == norm(roster)
+
+
+def binding_name_problem(name: str) -> Literal["invalid", "control", "formula"] | None:
+    """Why a typed name cannot be a person's name (message key onb-name-<reason>), else None:
+    core.text's rules, as an import checks them (a name that starts like a formula would run
+    in the unit's report)."""
+    if not name or any(ch.isdigit() for ch in name):
+        return "invalid"
+    problem = text_problem(name, NAME_MAX, name=True)
+    return "invalid" if problem == "too_long" else problem
 
 
 # ------------------------------------------------------------------ binding

@@ -18,6 +18,7 @@ from services.onboarding import (
     active_roles,
     actor_of,
     bind_account,
+    binding_name_problem,
     create_unconfirmed_person,
     names_match,
     person_by_hash,
@@ -149,8 +150,9 @@ async def _take_name(turn: Turn, event: Event) -> None:
     if _locked(turn):
         return
     name = " ".join(event.text.split())
-    if not name or len(name) > MAX_NAME_LENGTH or any(ch.isdigit() for ch in name):
-        turn.say("onb-name-invalid")
+    problem = binding_name_problem(name)  # core.text's rules, as imports check them
+    if problem is not None:
+        turn.say(f"onb-name-{problem}")
         return
     person_id = turn.data.get("person_id")
     if person_id is None:

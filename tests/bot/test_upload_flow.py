@@ -117,12 +117,35 @@ async def test_preview_confirm_and_the_same_file_again(
         sources = set(await s.scalars(select(HourRecord.source)))
     assert sources == {ORGANISER_SOURCE}
     [told] = await payloads(ctx, world.claimant_account)
-    assert told["key"] == "upload-told"
-    assert ORGANISER_SOURCE in render_notice(told, "zh")[0]
+    assert told["key"] == "upload-told-records"
+    # the notice names each course and its hours (issue 17 item 21)
+    text = render_notice(told, "zh")[0]
+    assert ORGANISER_SOURCE in text and "2 条学时记录，共 18 学时" in text
+    assert "· 课堂观察方法：12" in text and "· 作业设计：6" in text
+    english = render_notice(told, "en")[0]
+    assert "2 records for you, 18 hours in all" in english and "· 作业设计：6" in english
     assert uploads_left(ctx) == []
 
+    # the same bytes again: recognised before reading, with when and how many, no confirm
     await organiser.send("/upload")
     await send_file(organiser, GOOD)
+    assert "这个文件已于" in organiser.text and "导入过（共 3 行，新增 3 条），无需再次导入" in organiser.text
+    assert not [b for b in organiser.buttons() if "确认导入" in b.label]
+    assert uploads_left(ctx) == []
+    assert await count(ctx, HourRecord) == 3 and await count(ctx, ImportBatch) == 1
+    assert len(await payloads(ctx, world.claimant_account)) == 1  # nobody told twice
+
+
+async def test_the_same_rows_in_another_file_add_nothing(
+    ctx: AppContext, world: World, chat: Callable[..., Chat]
+) -> None:
+    organiser = chat(ORGANISER)
+    await organiser.send("/upload")
+    await send_file(organiser, GOOD)
+    await organiser.press("确认导入")
+    # other bytes (a trailing blank line), the same rows: previewed, and adding nothing
+    await organiser.send("/upload")
+    await send_file(organiser, GOOD + b"\n")
     assert "已导入过 3 行" in organiser.text
     await organiser.press("确认导入")
     assert "已全部导入过，本次未新增" in organiser.text
@@ -229,7 +252,7 @@ async def test_an_import_duplicating_an_approved_claim_sends_it_back(
         again = await s.get(HourRecord, mine.id)
         assert again is not None and again.status == "pending"
     keys = sorted(p["key"] for p in await payloads(ctx, world.claimant_account))
-    assert keys == ["claim-told-duplicate-reopened", "upload-told"]
+    assert keys == ["claim-told-duplicate-reopened", "upload-told-records"]
     reopened = next(
         p for p in await payloads(ctx, world.claimant_account) if p["key"].startswith("claim")
     )

@@ -10,7 +10,7 @@ rvw-card =
     Title: { $title }
     Organiser: { $organiser }
     Dates: { $dates }
-    Hours claimed: { $hours }
+    Hours claimed: { $hours } hours
     Evidence: { $evidence } file(s)
 rvw-dates-one = { $date }
 rvw-dates-range = { $start } to { $end }
@@ -32,14 +32,20 @@ rvw-btn-yes = ✅ Confirm
 rvw-btn-cancel = ✖️ Cancel
 
 rvw-queue-footer = These are { $shown } claims waiting for review; approve or reject each one.
+rvw-queue-left = { $left } claims on this page are still waiting for review ({ $done } decided).
+rvw-queue-page-done = All { $done } claims on this page are decided.
+rvw-closed-head = ⏳ The review of the following claims' year has closed; they can no longer be decided and are shown for information:
 rvw-queue-empty = No claims are waiting for review.
 rvw-queue-end = No more claims are waiting for review.
 rvw-what-next = Any other claims to review?
 rvw-all-confirm = Approve the { $count } claims on this page at the hours claimed? Claims flagged as possible duplicates, or of people not yet confirmed as members, are not approved; decide those one by one.
 rvw-all-done = Approved { $approved }; already decided by someone else { $already }; not approved { $refused }. The claimants of the approved claims are told.
 rvw-all-refused-line = #{ $id }: { $reason }
-rvw-approved = ✅ Claim #{ $id } "{ $title }" approved at { $hours } hours; the claimant is told.
-rvw-rejected = ❌ Claim #{ $id } "{ $title }" rejected (reason: { $reason }); the claimant is told.
+rvw-decided-approved = Approved ✅ { $hours } hours (decided by { $who }, { $at })
+rvw-decided-rejected = Returned: { $reason } (decided by { $who }, { $at })
+rvw-decided-told = The claimant is told.
+rvw-by-you = you
+rvw-by-someone = someone else
 rvw-approved-short = Approved
 rvw-rejected-short = Rejected
 rvw-reason-ask = Why is claim #{ $id } "{ $title }" rejected? Choose a reason or type one:
@@ -79,3 +85,8 @@ upl-cancelled = Cancelled; nothing was imported.
 upl-file-gone = The previewed file is no longer available; please send it again.
 upl-told-count = { $count } people are told.
 upl-duplicates = { $count } of them look like the people's own claims: { $reopened } approved claims went back to their unit to be checked; { $unresolved } were left as they are because review has closed; please tell an administrator.
+upl-reading = Reading { $name }; a large file takes a moment…
+upl-working = Still working on the file; the answer will come here.
+upl-previous = This file was imported already on { $at } ({ $rows } rows, { $added } added); there is nothing to import again. Send a new file for new hours.
+upl-import-unfinished = The import did not finish and nothing was written. Please send the file again.
+upl-raced = Another import of this file ran first, so nothing of this one was written. Send the file again: rows already imported are not counted twice.

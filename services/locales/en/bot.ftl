@@ -35,6 +35,8 @@ onb-id-invalid-region = The region code of the ID number is not valid. Please ch
 onb-person-taken = ID number { $masked } is already bound to another account and cannot be bound twice.
     If that was not you, please call the service centre: 0771-966111.
 onb-name-invalid = That name does not look right (no digits, at most 50 characters). Please try again.
+onb-name-formula = A name may not start with = + - @ (a spreadsheet would run it as a formula). Please try again.
+onb-name-control = That name holds a character that is not allowed (a control character). Please try again.
 onb-name-mismatch = The name does not match our record for this ID number. Please try again.
 onb-ask-unit = You are not in the roster yet. Enter your employer's unified social credit code, or a few characters of its name, to search.
 onb-unit-none = No unit matches. Try other words or the 18-character unified social credit code.
@@ -128,6 +130,9 @@ leave-kept = All right, nothing changed.
 ## Bad input
 
 btn-stale = This button is out of date. Please use the buttons of the latest message.
+btn-stale-moved = This button is out of date; here is where you are now.
+btn-stale-here = ⚠️ This button is out of date (from an earlier message). This is where you are now:
+btn-stale-menu = ⚠️ This button is out of date (from an earlier message) and what it belonged to has ended. Please continue from the menu:
 btn-unknown = This button is not recognised. Please use the menu.
 cmd-unknown = Unknown command /{ $command }.
 input-no-flow = Sorry, I did not understand. Please choose from the menu:

@@ -89,3 +89,5 @@ upload-preview-bad = { $count } rows are wrong; confirming would import nothing:
 upload-done = Imported: { $added } added, { $unchanged } already there.
 upload-nothing-new = Every record was imported before; nothing was added.
 upload-told = The organiser "{ $source }" imported professional hours for you.
+upload-told-records = The organiser "{ $source }" imported { $count } records for you, { $hours } hours in all:
+    { $items }

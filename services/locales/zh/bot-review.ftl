@@ -10,7 +10,7 @@ rvw-card =
     名称：{ $title }
     主办单位：{ $organiser }
     日期：{ $dates }
-    申报学时：{ $hours }
+    申报学时：{ $hours } 学时
     证明材料：{ $evidence } 份
 rvw-dates-one = { $date }
 rvw-dates-range = { $start } 至 { $end }
@@ -32,14 +32,20 @@ rvw-btn-yes = ✅ 确认
 rvw-btn-cancel = ✖️ 取消
 
 rvw-queue-footer = 以上是 { $shown } 条待审验登记，请逐条点“通过”或“不通过”。
+rvw-queue-left = 本页还有 { $left } 条待审验登记（已审验 { $done } 条）。
+rvw-queue-page-done = 本页的 { $done } 条登记都已审验。
+rvw-closed-head = ⏳ 以下登记所属年度的审验已截止，不能再审验，仅供查看：
 rvw-queue-empty = 目前没有待审验的登记。
 rvw-queue-end = 没有更多待审验的登记了。
 rvw-what-next = 还有其他待审验的登记吗？
 rvw-all-confirm = 确认按申报学时通过本页 { $count } 条登记？疑似重复或人员尚未确认的登记不会通过，需逐条处理。
 rvw-all-done = 已通过 { $approved } 条；已由他人审验 { $already } 条；未能通过 { $refused } 条。已通过的登记已通知申报人。
 rvw-all-refused-line = #{ $id }：{ $reason }
-rvw-approved = ✅ 登记 #{ $id }“{ $title }”已审验通过，计 { $hours } 学时，已通知申报人。
-rvw-rejected = ❌ 登记 #{ $id }“{ $title }”未通过（理由：{ $reason }），已通知申报人。
+rvw-decided-approved = 已通过 ✅ { $hours } 学时（{ $who }于 { $at } 审验）
+rvw-decided-rejected = 已退回：{ $reason }（{ $who }于 { $at } 审验）
+rvw-decided-told = 已通知申报人。
+rvw-by-you = 您
+rvw-by-someone = 他人
 rvw-approved-short = 已通过
 rvw-rejected-short = 已退回
 rvw-reason-ask = 请选择登记 #{ $id }“{ $title }”不通过的理由，或直接输入理由：
@@ -79,3 +85,8 @@ upl-cancelled = 已取消，未导入任何数据。
 upl-file-gone = 预览的文件已失效，请重新发送。
 upl-told-count = 已通知 { $count } 人。
 upl-duplicates = 其中 { $count } 条与本人的登记疑似重复：{ $reopened } 条已通过的登记已退回单位重新核对；{ $unresolved } 条因审验已截止未作处理，请联系管理员。
+upl-reading = 正在读取 { $name }，大文件需要一些时间……
+upl-working = 正在处理文件，请稍候，完成后会在这里回复。
+upl-previous = 这个文件已于 { $at } 导入过（共 { $rows } 行，新增 { $added } 条），无需再次导入。如有新的学时，请发送新的文件。
+upl-import-unfinished = 导入没有完成，未写入任何数据。请重新发送文件。
+upl-raced = 同一文件的另一次导入先完成了，本次未写入任何数据。请再发送一次文件：已导入的行不会重复计入。

@@ -89,3 +89,5 @@ upload-preview-bad = 文件有 { $count } 行有误，确认也不会导入任�
 upload-done = 已导入：新增 { $added } 条，已存在 { $unchanged } 条。
 upload-nothing-new = 这些记录已全部导入过，本次未新增。
 upload-told = 培训组织单位“{ $source }”为您导入了专业科目学时。
+upload-told-records = 培训组织单位“{ $source }”为您导入了 { $count } 条学时记录，共 { $hours } 学时：
+    { $items }
