@@ -44,6 +44,16 @@ def render_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
+def render_timeout() -> float:
+    """CEBOT_RENDER_TIMEOUT (default 120 s): a render still running then is ended in its
+    worker (a template or font that never finishes must not hold a worker for good)."""
+    configured = os.environ.get("CEBOT_RENDER_TIMEOUT", "").strip()
+    with contextlib.suppress(ValueError):
+        if configured and float(configured) > 0:
+            return float(configured)
+    return 120.0
+
+
 # ------------------------------------------------------------------ synchronous rendering
 
 
@@ -153,8 +163,11 @@ async def render_pdf(
     kind: str, data: Mapping[str, Any], *, number: str, verification_url: str
 ) -> bytes:
     """Render off the event loop, in the process pool (at most `render_workers()` at once; more
-    requests queue). A crashed worker breaks the pool: it is replaced and the job retried once."""
-    result: bytes = await _pool.run(_render_job, kind, dict(data), number, verification_url)
+    requests queue). A crashed worker is replaced and the job retried once; a render running
+    past `render_timeout()` is ended in its worker and raises TimeoutError."""
+    result: bytes = await _pool.run(
+        _render_job, kind, dict(data), number, verification_url, timeout=render_timeout()
+    )
     return result
 
 

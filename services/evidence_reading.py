@@ -4,7 +4,7 @@ disagree.
 
 - A PDF with a text layer is read directly (pypdfium2, no OCR); a scanned PDF is rendered
   (at most MAX_PDF_PAGES pages) and read by OCR like a photo.
-- OCR is RapidOCR (PP-OCRv4 Chinese models on onnxruntime, bundled with the package): CPU-bound,
+- OCR is RapidOCR 3 (PP-OCRv6 small models on onnxruntime, shipped in its wheel): CPU-bound,
   so every reading runs in a small process pool whose workers load the engine once, run at a
   lower CPU priority and use few threads, so chat turns stay fast. The event loop never waits.
 - Photos taken sideways are handled in one pass: the detector finds vertical lines, the angle
@@ -24,10 +24,12 @@ import math
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
+
+from pebble import ProcessPool
 
 from core.evidence_fields import EvidenceFields, cjk_count, extract_fields
 from services.worker_pool import WorkerPool
@@ -155,6 +157,21 @@ def detect_kind(data: bytes) -> str | None:
 
 _engine: Any = None
 
+# RapidOCR 3's default models, shipped in its wheel: named here so that the engine never tries
+# to download one (a missing file fails at start-up instead)
+MODELS = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+}
+
+
+def model_paths() -> dict[str, str]:
+    from importlib import resources
+
+    models = resources.files("rapidocr") / "models"
+    return {stage: str(models / name) for stage, name in MODELS.items()}
+
 
 def _worker_init(threads: int, niceness: int) -> None:
     # set before onnxruntime loads: its OpenMP / thread pools read these once
@@ -163,9 +180,20 @@ def _worker_init(threads: int, niceness: int) -> None:
     with contextlib.suppress(OSError):  # not permitted everywhere: reading still works
         os.nice(niceness)
     global _engine
-    from rapidocr_onnxruntime import RapidOCR
+    from rapidocr import RapidOCR
 
-    _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+    params: dict[str, Any] = {
+        "Global.log_level": "warning",
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    }
+    params |= {f"{stage}.model_path": path for stage, path in model_paths().items()}
+    engine = RapidOCR(params=params)
+    # RapidOCR 3 loads each model at its first use: load all three now, once per worker
+    engine._load_det_model()
+    engine._load_cls_model()
+    engine._load_rec_model()
+    _engine = engine
     with contextlib.suppress(Exception):
         import cv2
 
@@ -199,11 +227,13 @@ def _ocr_boxes(image: Any, *, classify: bool = True) -> _Read:
     verdict per line (RapidOCR's __call__ drops it) to tell which way a photo is turned.
     Without `classify` the page is known to be upright and no line is flipped."""
     import numpy as np
+    from rapidocr.ch_ppocr_rec import TextRecInput
+    from rapidocr.utils.process_img import apply_vertical_padding
 
     engine = _get_engine()
     array = np.asarray(image)[:, :, ::-1].copy()  # RGB -> BGR, as the models expect
-    array, _, _ = engine.preprocess(array)
-    array, _ = engine.maybe_add_letterbox(array, {})
+    array, _ = engine.preprocess_img(array)
+    array, _ = apply_vertical_padding(array, {}, engine.width_height_ratio, engine.min_height)
     # detection time grows with pixels and finds the lines as well at DET_SIDE; recognition
     # then crops the lines from the full-size image
     height, width = array.shape[:2]
@@ -214,24 +244,29 @@ def _ocr_boxes(image: Any, *, classify: bool = True) -> _Read:
 
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
-    dt_boxes, _ = engine.auto_text_det(small)
+    dt_boxes = engine.text_det(small).boxes
     if dt_boxes is None or len(dt_boxes) == 0:
         return _Read([])
-    if scale < 1.0:
-        dt_boxes = [(np.asarray(b) / scale).astype(np.float32) for b in dt_boxes]
-    crops = engine.get_crop_img_list(array, dt_boxes)
+    dt_boxes = (np.asarray(dt_boxes, dtype=np.float32) / scale).astype(np.float32)
+    crops = engine.crop_text_regions(array, dt_boxes)
+
+    def recognise(images: list[Any]) -> list[tuple[str, float]]:
+        out = engine.text_rec(TextRecInput(img=images))
+        return list(zip(out.txts or (), out.scores, strict=True))
+
     if classify:
-        turned_crops, cls_res, _ = engine.text_cls(crops)
+        classified = engine.text_cls(crops)
+        turned_crops, cls_res = classified.img_list, classified.cls_res
     else:
         turned_crops, cls_res = crops, [("0", 1.0)] * len(crops)
-    rec_res = list(engine.text_rec(turned_crops, False)[0])
+    rec_res = recognise(turned_crops)
     cls_thresh = engine.text_cls.cls_thresh
     flipped = [("180" in str(label) and float(p) > cls_thresh) for label, p in cls_res]
     if 0 < sum(flipped) < len(flipped) / 2:
         # a few lines flipped on an upright page: the classifier squeezes a long line into
         # 192 px and often gets it wrong; read those lines unflipped too, keep the better one
         doubted = [i for i, f in enumerate(flipped) if f]
-        second = engine.text_rec([crops[i] for i in doubted], False)[0]
+        second = recognise([crops[i] for i in doubted])
         for i, rec in zip(doubted, second, strict=True):
             if float(rec[1]) > float(rec_res[i][1]):
                 rec_res[i], flipped[i] = rec, False
@@ -461,7 +496,7 @@ _in_flight = 0
 _in_flight_lock = threading.Lock()
 
 
-def _get_pool() -> ProcessPoolExecutor:
+def _get_pool() -> ProcessPool:
     return _pool.get()
 
 
@@ -481,12 +516,15 @@ def _release_slot(_: object = None) -> None:
 
 
 async def _run_in_pool(
-    data: bytes, kind: str, half_day_hours: str | None, jobs: list[Future[Any]]
+    data: bytes, kind: str, half_day_hours: str | None, jobs: list[Future[Any]], limit: float
 ) -> tuple[str | None, str | None, list[str], dict[str, str]]:
-    """A crashed worker breaks the pool: it is replaced and the job retried once. Each job
-    submitted is appended to `jobs` (the caller frees the queue slot when the last one ends)."""
+    """A crashed worker is replaced and the job retried once; a job past `limit` seconds is
+    ended in its worker. The job's future is appended to `jobs` (the caller frees the queue
+    slot when it ends)."""
     result: tuple[str | None, str | None, list[str], dict[str, str]]
-    result = await _pool.run(_read_job, data, kind, half_day_hours, submitted=jobs.append)
+    result = await _pool.run(
+        _read_job, data, kind, half_day_hours, submitted=jobs.append, timeout=limit
+    )
     return result
 
 
@@ -536,12 +574,12 @@ async def read_evidence(
         jobs: list[Future[Any]] = []
         try:
             reason, method, lines, found = await asyncio.wait_for(
-                _run_in_pool(data, kind, hdh, jobs), limit
+                _run_in_pool(data, kind, hdh, jobs, limit), limit
             )
         except TimeoutError:
             return done("timeout")
         finally:
-            # a job still running after a timeout keeps its slot until the worker is done
+            # the job ends with its future (a timed-out one is cancelled: its worker is stopped)
             if jobs:
                 jobs[-1].add_done_callback(_release_slot)
             else:

@@ -164,8 +164,10 @@ async def test_text_without_fields_is_nothing_found() -> None:
 async def test_a_killed_worker_is_replaced_and_the_reading_retried() -> None:
     import weasyprint
 
-    pool = evidence_reading._get_pool()
-    for pid in list(pool._processes):  # type: ignore[attr-defined]
+    evidence_reading._get_pool()
+    pids = evidence_reading._pool.worker_pids()
+    assert pids  # warmed up: the workers are running
+    for pid in pids:
         os.kill(pid, signal.SIGKILL)
     await asyncio.sleep(0.2)
     html = "<p style='font-family: \"Noto Sans CJK SC\"'>" + "".join(LINES) + "</p>"
