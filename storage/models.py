@@ -81,6 +81,10 @@ class Person(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     # False when the person chose their unit themselves and its reviewer has not confirmed it
     unit_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the roster's mobile number, protected like the ID number (keyed hash to match the one
+    # Telegram's contact button shares, Fernet to re-hash on key rotation); never shown
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_cipher: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -117,6 +121,23 @@ class Role(Base):
     granted_at: Mapped[datetime]
     granted_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None]
+
+
+class BindingDispute(Base):
+    """Someone with the right ID number and name found the person bound to another account
+    and asked for a review: the unit's reviewers (administrators when it has none) move the
+    binding to them or keep it."""
+
+    __tablename__ = "binding_disputes"
+    id: Mapped[int] = _pk()
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    claimant_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    holder_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    status: Mapped[str] = mapped_column(String(10))  # open | moved | kept
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 class Invitation(Base):
