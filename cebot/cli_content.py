@@ -119,3 +119,9 @@ def exam_reopen(
             left=decision.attempts_left,
         )
     )
+    # the service queued the person's notice with the grant (the outbox sends it)
+    accounts = len(decision.person_account_ids)
+    if accounts:
+        typer.echo(t("exam-reopened-told", accounts=accounts))
+    else:
+        typer.echo(t("exam-reopened-not-told"))

@@ -51,6 +51,7 @@ from services.courses import (
     mandatory_course_done,
     study_year,
 )
+from services.notify import queue_notice
 from services.progress import PersonNotFound, find_person_by_id_number
 from storage.exam_models import RemedialRequest
 from storage.models import Account, ExamAttempt, ExamGrant, Person, Question, Role
@@ -746,7 +747,7 @@ async def _decide(
         )
     await session.refresh(request)
     left, _ = await _left(session, policy, request.person_id)
-    return RemedialDecision(
+    decision = RemedialDecision(
         request_id=request.id,
         person_id=request.person_id,
         year=request.year,
@@ -756,6 +757,30 @@ async def _decide(
         already_decided=not won,
         person_account_ids=await _person_accounts(session, request.person_id),
     )
+    if won:
+        key = "stu-remedial-approved" if approve else "stu-remedial-declined"
+        _tell_person(ctx, session, decision, key)
+    return decision
+
+
+def _tell_person(
+    ctx: AppContext, session: AsyncSession, decision: RemedialDecision, key: str
+) -> None:
+    """The person hears of the decision, whoever made it (the bot's button or `cebot exam
+    reopen`): queued in the deciding transaction, so it exists if and only if it committed."""
+    for account_id in decision.person_account_ids:
+        queue_notice(
+            session,
+            account_id=account_id,
+            key=key,
+            now=ctx.now(),
+            args={
+                "year": decision.year,
+                "extra": decision.extra_attempts,
+                "left": decision.attempts_left,
+            },
+            buttons=(("menu-study", "m:study"),),
+        )
 
 
 async def reopen_exam(
@@ -793,7 +818,7 @@ async def reopen_exam(
                 "reason": reason,
             },
         )
-        return RemedialDecision(
+        decision = RemedialDecision(
             request_id=None,
             person_id=person.id,
             year=policy.year,
@@ -803,6 +828,8 @@ async def reopen_exam(
             already_decided=False,
             person_account_ids=await _person_accounts(session, person.id),
         )
+        _tell_person(ctx, session, decision, "stu-remedial-reopened")
+        return decision
 
     return await _retrying(ctx, job)
 

@@ -32,6 +32,7 @@ from bot.flows.base import (
     Event,
     Flow,
     Reply,
+    StaleTap,
     Step,
     Turn,
 )
@@ -599,6 +600,37 @@ async def _report_chosen(turn: Turn, event: Event) -> None:
     await _show_report(turn, str(offered[index]), (again, back_to_menu(turn)))
 
 
+# ------------------------------------------------------------------ stale buttons
+
+
+async def _stale_tap(turn: Turn, tap: StaleTap) -> bool:
+    """An old button of the admin screens. A confirmation tapped again after its notice was
+    queued says so, with the campaign's report button (the key kept with the preview's
+    nonce); anything else leads to the current admin step, or the admin menu."""
+    if not await _is_admin(turn):
+        _refuse(turn)
+        return True
+    key = tap.memo.get("key") if tap.step == "preview" else tap.memo.get("campaign")
+    if tap.step in ("preview", "sent") and key:
+        try:
+            report = await campaign_report(turn.svc, str(key))
+        except CampaignError:
+            report = None  # that preview was never confirmed: nothing was queued
+        if report is not None:
+            turn.finish()
+            turn.goto(FLOW, "sent")
+            turn.entered = False  # the sentence below is this step's screen
+            turn.data["campaign"] = report.key
+            text = turn.t("ntc-bc-stale-queued", queued=report.queued, campaign=report.key)
+            turn.add(Reply(text, _sent_buttons(turn)))
+            return True
+    if turn.flow == FLOW:
+        return False  # the current admin step again
+    turn.say("ntc-stale-admin")
+    turn.goto(FLOW, "menu")
+    return True
+
+
 ADMIN = Flow(
     name=FLOW,
     first="menu",
@@ -612,6 +644,8 @@ ADMIN = Flow(
         "sent": Step(prompt=_sent_prompt, accepts=BUTTONS, handle=_sent_answer),
         "reports": Step(prompt=_campaigns_reply, accepts=BUTTONS, handle=_report_chosen),
     },
+    on_stale=_stale_tap,
+    remember=("key", "campaign"),
 )
 
 FEATURE = register(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.flows.base import BUTTONS, TEXT, Event, Flow, OutgoingFile, Reply, Step, Turn
+from bot.flows.chat_text import markdown_to_chat
 from bot.flows.features import Feature, register
 from bot.flows.keyboards import back_to_menu, main_menu
 from services.accounts import bound_person
@@ -64,7 +65,8 @@ async def _consent_answer(turn: Turn, event: Event) -> None:
 
     next_step = str(turn.data.get("next", NEXT_ONBOARDING))
     if event.data == "full":
-        turn.add(Reply(notice().full_text(turn.account.language)))
+        # the notice is Markdown: shown as chat text, its structure kept
+        turn.add(Reply(markdown_to_chat(notice().full_text(turn.account.language))))
         turn.goto(CONSENT, "ask")
         turn.data["next"] = next_step
         return

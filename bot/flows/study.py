@@ -22,7 +22,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.flows.base import BUTTONS, Button, Event, Flow, Keyboard, Reply, Step, Turn
+from bot.flows.base import BUTTONS, Button, Event, Flow, Keyboard, Reply, StaleTap, Step, Turn
+from bot.flows.chat_text import markdown_to_chat
 from bot.flows.features import Feature, register
 from bot.flows.keyboards import back_to_menu, main_menu
 from core.exam import QuestionKind, abandon_after
@@ -321,12 +322,26 @@ async def _mandatory_lines(
 
 
 async def _elective_lines(
-    turn: Turn, view: ElectivesView, mandatory_year: int, buttons: list[tuple[Button, ...]]
+    turn: Turn,
+    pid: int,
+    view: ElectivesView,
+    mandatory_year: int,
+    buttons: list[tuple[Button, ...]],
 ) -> list[str]:
     t = turn.t
     hours = format_hours(turn.ctx.policies[view.year].elective_hours)
     lines = []
     if view.year != mandatory_year:
+        # the electives of the year shown above may be done already (a make-up year): say so
+        # before counting another year's
+        try:
+            made_up = await electives(turn.svc, pid, mandatory_year)
+        except StudyRefused:
+            made_up = None
+        if made_up is not None and made_up.credited:
+            policy = turn.ctx.policies[mandatory_year]
+            done_hours = format_hours(policy.elective_hours)
+            lines.append(t("stu-home-electives-year-done", year=mandatory_year, hours=done_hours))
         lines.append(t("stu-home-electives-year", year=view.year))
     if view.total:
         lines.append(t("stu-home-electives", done=view.completed, total=view.total, hours=hours))
@@ -361,7 +376,8 @@ async def _home_prompt(turn: Turn) -> Reply:
     except StudyRefused as exc:
         refusals.append(exc)
     else:
-        elective = await _elective_lines(turn, view, years[0] if years else view.year, buttons)
+        first = years[0] if years else view.year
+        elective = await _elective_lines(turn, pid, view, first, buttons)
         years.append(view.year)
     if not years:
         # nothing open: say why (the mandatory subject's reason first) and leave the flow
@@ -426,7 +442,9 @@ async def _chapter_prompt(turn: Turn) -> Reply:
         count=chapter.count,
         title=chapter.title,
     )
-    text = "\n\n".join([head, chapter.body, *_media_lines(turn, chapter.media)])
+    # course texts may be written in Markdown: shown as chat text, not as raw marks
+    body = markdown_to_chat(chapter.body)
+    text = "\n\n".join([head, body, *_media_lines(turn, chapter.media)])
     pieces = _split(text)
     for piece in pieces[:-1]:
         turn.add(Reply(piece))
@@ -453,7 +471,7 @@ async def _chapter_pick(turn: Turn, event: Event) -> None:
         return
     if event.data != "read":
         if elective:
-            _enter(turn, "electives")
+            _to_electives(turn, turn.data.get("year"))
         else:
             _go_home(turn)
         return
@@ -462,7 +480,7 @@ async def _chapter_pick(turn: Turn, event: Event) -> None:
     except StudyRefused as exc:
         turn.say("stu-refused", reason=refusal_text(turn, exc))
         if elective:
-            _enter(turn, "electives")
+            _to_electives(turn, turn.data.get("year"))
         else:
             _go_home(turn)
         return
@@ -474,7 +492,7 @@ async def _chapter_pick(turn: Turn, event: Event) -> None:
         turn.say("stu-course-done", title=view.title)
         _go_home(turn)
     elif view.completed:
-        await _elective_completed(turn, pid, view.title)
+        await _elective_completed(turn, pid, view.title, view.year)
     else:
         await _start_check(turn, pid, cid, view.title, view.year)
 
@@ -731,19 +749,7 @@ async def remedial_decision(turn: Turn, rest: str) -> None:
         key = "stu-remedial-was-approved" if decision.approved else "stu-remedial-was-declined"
         turn.say(key, year=decision.year, buttons=main_menu(turn))
         return
-    for account_id in decision.person_account_ids:
-        queue_notice(
-            turn.session,
-            account_id=account_id,
-            key="stu-remedial-approved" if decision.approved else "stu-remedial-declined",
-            now=turn.now,
-            args={
-                "year": decision.year,
-                "extra": decision.extra_attempts,
-                "left": decision.attempts_left,
-            },
-            buttons=(("menu-study", "m:study"),),
-        )
+    # the person was told by the service, in the deciding transaction
     key = "stu-remedial-done-approved" if decision.approved else "stu-remedial-done-declined"
     turn.say(key, year=decision.year, extra=decision.extra_attempts, buttons=main_menu(turn))
 
@@ -751,13 +757,23 @@ async def remedial_decision(turn: Turn, rest: str) -> None:
 # ------------------------------------------------------------------------------ electives
 
 
+def _to_electives(turn: Turn, year: Any = None) -> None:
+    """The electives list; `year` keeps it on the year being studied (a make-up year stays on
+    screen once completed, instead of the next year that the services would now offer)."""
+    if year:
+        _enter(turn, "electives", year=int(year))
+    else:
+        _enter(turn, "electives")
+
+
 async def _electives_prompt(turn: Turn) -> Reply:
     pid = await _bound(turn)
     if pid is None:
         return _not_bound(turn)
     t = turn.t
+    pinned = turn.data.get("year")
     try:
-        view = await electives(turn.svc, pid)
+        view = await electives(turn.svc, pid, int(pinned) if pinned else None)
     except StudyRefused as exc:
         turn.finish()
         return Reply(refusal_text(turn, exc), _study_buttons(turn))
@@ -788,10 +804,25 @@ async def _electives_prompt(turn: Turn) -> Reply:
             offered.append([course.id, course.title, course.next_seq or 0, course.completed])
     if view.total and view.completed < view.total:
         lines.append(t("stu-el-how"))
+    elif view.credited:
+        # this year is done: say which year's electives come next, if another is open
+        upcoming = await _next_electives_year(turn, pid, view.year)
+        if upcoming is not None:
+            lines.append(t("stu-el-next", year=upcoming))
+            rows.append((turn.step_button(t("stu-btn-electives-year", year=upcoming), "next"),))
     turn.data["ecs"] = offered
     turn.data["year"] = view.year
     rows.append((turn.step_button(t("stu-btn-back-study"), "back"),))
     return Reply("\n".join(lines), tuple(rows))
+
+
+async def _next_electives_year(turn: Turn, pid: int, year: int) -> int | None:
+    """The year whose electives the person studies now, when it is not `year`."""
+    try:
+        current = await electives(turn.svc, pid)
+    except StudyRefused:
+        return None
+    return current.year if current.year != year and not current.credited else None
 
 
 async def _electives_pick(turn: Turn, event: Event) -> None:
@@ -800,29 +831,70 @@ async def _electives_pick(turn: Turn, event: Event) -> None:
         return
     offered = list(turn.data.get("ecs", []))
     value = event.data
+    if value == "next":
+        _to_electives(turn)  # the year the services offer now
+        return
     index = int(value[1:]) if value[:1] == "c" and value[1:].isdigit() else -1
     if not 0 <= index < len(offered):
         _go_home(turn)
         return
     cid, title, next_seq, completed = offered[index]
+    year = int(turn.data.get("year", 0))
     if not completed and not next_seq:
-        # every chapter read, the check not yet passed
-        await _start_check(turn, pid, int(cid), str(title), int(turn.data.get("year", 0)))
+        # every chapter read, the check not yet passed: re-read the course, or take the check
+        _enter(turn, "elective", cid=int(cid), ct=str(title), year=year)
         return
-    _enter(turn, "chapter", cid=int(cid), seq=int(next_seq) or 1, ct=str(title), kind="e")
+    _enter(
+        turn, "chapter", cid=int(cid), seq=int(next_seq) or 1, ct=str(title), kind="e", year=year
+    )
 
 
-async def _elective_completed(turn: Turn, pid: int, title: str) -> None:
+async def _elective_prompt(turn: Turn) -> Reply:
+    """An elective whose chapters are all read and whose check is not passed (yet)."""
+    t = turn.t
+    failed = bool(turn.data.get("failed"))
+    title = str(turn.data.get("ct", ""))
+    key = "stu-el-retry" if failed else "stu-el-check-ready"
+    check = "stu-btn-check-again" if failed else "stu-btn-check"
+    return Reply(
+        t(key, title=title),
+        (
+            (turn.step_button(t("stu-btn-reread-elective"), "reread"),),
+            (turn.step_button(t(check), "check"),),
+            (turn.step_button(t("stu-btn-back-electives"), "back"),),
+        ),
+    )
+
+
+async def _elective_pick(turn: Turn, event: Event) -> None:
+    pid = await _person_id(turn)
+    if pid is None:
+        return
+    cid, title = int(turn.data.get("cid", 0)), str(turn.data.get("ct", ""))
+    year = int(turn.data.get("year", 0))
+    if event.data == "reread":
+        # from the first chapter; the last one's "read" leads to the check again
+        _enter(turn, "chapter", cid=cid, seq=1, ct=title, kind="e", year=year)
+    elif event.data == "check":
+        await _start_check(turn, pid, cid, title, year)
+    else:
+        _to_electives(turn, year)
+
+
+async def _elective_completed(turn: Turn, pid: int, title: str, year: int) -> None:
     turn.say("stu-el-course-done", title=title)
-    await _say_electives_credit(turn, pid, credited_now=None)
-    _enter(turn, "electives")
+    await _say_electives_credit(turn, pid, year, credited_now=None)
+    _to_electives(turn, year)
 
 
-async def _say_electives_credit(turn: Turn, pid: int, *, credited_now: bool | None) -> None:
-    """After an elective is completed: all done? (`credited_now` from the check's result, or
-    None to look it up)."""
+async def _say_electives_credit(
+    turn: Turn, pid: int, year: int, *, credited_now: bool | None
+) -> None:
+    """After an elective of `year` is completed: all of that year's done? (`credited_now`
+    from the check's result, or None to look it up). The year is the course's own: once a
+    make-up year is credited, the services offer the next year, which is not what was done."""
     try:
-        view = await electives(turn.svc, pid)
+        view = await electives(turn.svc, pid, year or None)
     except StudyRefused:
         return
     hours = format_hours(turn.ctx.policies[view.year].elective_hours)
@@ -839,10 +911,10 @@ async def _start_check(turn: Turn, pid: int, cid: int, title: str, year: int) ->
         questions = await elective_check(turn.svc, pid, cid)
     except StudyRefused as exc:
         turn.say("stu-refused", reason=refusal_text(turn, exc))
-        _enter(turn, "electives")
+        _to_electives(turn, year)
         return
     if not questions:  # completed when its last chapter was read
-        await _elective_completed(turn, pid, title)
+        await _elective_completed(turn, pid, title, year)
         return
     turn.say("stu-check-intro", title=title, count=len(questions))
     _enter(
@@ -905,8 +977,9 @@ async def _check_pick(turn: Turn, event: Event) -> None:
     pid = await _person_id(turn)
     if pid is None:
         return
+    year = int(turn.data.get("year", 0))
     if event.data == "back":
-        _enter(turn, "electives")
+        _to_electives(turn, year)
         return
     parsed = _parse_choice(event.data)
     current = int(turn.data.get("pos", 0))
@@ -916,7 +989,7 @@ async def _check_pick(turn: Turn, event: Event) -> None:
     op, pos, idx = parsed
     questions = await _check_questions(turn, pid)
     if questions is None or pos >= len(questions):
-        _enter(turn, "electives")
+        _to_electives(turn, year)
         return
     q = questions[pos]
     if op == "t":
@@ -946,16 +1019,83 @@ async def _check_pick(turn: Turn, event: Event) -> None:
         result = await submit_elective_check(turn.svc, pid, cid, by_id)
     except StudyRefused as exc:
         turn.say("stu-refused", reason=refusal_text(turn, exc))
-        _enter(turn, "electives")
+        _to_electives(turn, year)
         return
     if result.passed:
         turn.say("stu-check-passed", title=title, correct=result.correct, total=result.total)
-        await _say_electives_credit(turn, pid, credited_now=result.electives_credited)
+        await _say_electives_credit(turn, pid, year, credited_now=result.electives_credited)
+        _to_electives(turn, year)
+        return
+    policy = turn.ctx.policies.get(year)
+    mark = policy.exam.pass_mark_percent if policy is not None else 0
+    turn.say("stu-check-failed", mark=mark, correct=result.correct, total=result.total)
+    # as the message says: re-read the course, or take the check again
+    _enter(turn, "elective", cid=cid, ct=title, year=year, failed=True)
+
+
+# ------------------------------------------------------------------------------ stale buttons
+
+# the home screen's exam buttons, answered from the exam's state as it is now
+_EXAM_VALUES = ("start", "resume", "remedial")
+
+
+async def _stale_tap(turn: Turn, tap: StaleTap) -> bool:
+    """An old button of the study screens leads to where the person is now: the exam's
+    current question while an attempt is open; "the attempts are used, ask for 补学补考" when
+    they are spent; the study screen otherwise. False: the current study step is shown again
+    (the router's default) when the person is still in these screens."""
+    if tap.step == "exam" or (tap.step == "home" and tap.value in _EXAM_VALUES):
+        pid = await _person_id(turn)
+        if pid is not None:
+            await _stale_exam(turn, pid, tap)
+        return True
+    if turn.flow == FLOW:
+        return False
+    pid = await _person_id(turn)
+    if pid is None:
+        return True
+    if tap.memo.get("kind") == "e" or tap.step in ("electives", "elective", "check"):
+        turn.say("stu-stale-electives")
+        _to_electives(turn, tap.memo.get("year"))
     else:
-        policy = turn.ctx.policies.get(int(turn.data.get("year", 0)))
-        mark = policy.exam.pass_mark_percent if policy is not None else 0
-        turn.say("stu-check-failed", mark=mark, correct=result.correct, total=result.total)
-    _enter(turn, "electives")
+        turn.say("stu-stale-study")
+        _go_home(turn)
+    return True
+
+
+async def _stale_exam(turn: Turn, pid: int, tap: StaleTap) -> None:
+    year = tap.memo.get("year")
+    try:
+        status = await exam_status(turn.svc, pid, int(year) if year else None)
+    except StudyRefused:
+        turn.say("stu-stale-study")
+        _go_home(turn)  # the study screen says what is open
+        return
+    if status.in_progress_id is not None:
+        turn.say("stu-stale-exam")
+        on_screen = turn.flow == FLOW and turn.step == "exam"
+        if on_screen and turn.data.get("aid") == status.in_progress_id:
+            turn.entered = True  # the question on screen again, its buttons still valid
+        else:
+            _enter(turn, "exam", aid=status.in_progress_id, year=status.year, sel=[])
+        return
+    if status.passed:
+        turn.say("stu-stale-exam-passed", year=status.year)
+    elif status.attempts_left == 0:
+        policy = turn.ctx.policies[status.year]
+        pending = status.remedial_pending
+        turn.say(
+            "stu-stale-no-attempts-pending" if pending else "stu-stale-no-attempts",
+            year=status.year,
+            used=status.attempts_used,
+            extra=policy.exam.remedial_attempts,
+        )
+    elif tap.step == "exam":
+        turn.say("stu-stale-exam-ended")
+    else:
+        turn.say("stu-stale-study")
+    # the study screen: its buttons are the current ones (申请补学补考 among them)
+    _go_home(turn)
 
 
 STUDY = Flow(
@@ -966,8 +1106,11 @@ STUDY = Flow(
         "chapter": Step(prompt=_chapter_prompt, accepts=BUTTONS, handle=_chapter_pick),
         "exam": Step(prompt=_exam_prompt, accepts=BUTTONS, handle=_exam_pick),
         "electives": Step(prompt=_electives_prompt, accepts=BUTTONS, handle=_electives_pick),
+        "elective": Step(prompt=_elective_prompt, accepts=BUTTONS, handle=_elective_pick),
         "check": Step(prompt=_check_prompt, accepts=BUTTONS, handle=_check_pick),
     },
+    on_stale=_stale_tap,
+    remember=("aid", "year", "kind"),
 )
 
 FEATURE = register(

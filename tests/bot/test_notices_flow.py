@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.flows.notices import KINDS, MAX_NOTICE_LENGTH, STATUSES
+from bot.flows.stale import RECENT
 from core.uscc import make_unit_code
 from services.context import AppContext
 from services.i18n import LANGUAGES, translator
@@ -283,7 +284,8 @@ async def test_revoked_admin_and_stale_buttons_are_refused(
     await admin.press_data(confirm.data)
     assert "仅限管理员" in admin.text
     assert await outbox_rows(ctx) == []
-    assert (await flow_data(ctx, "admin1")) == {}  # the draft is gone
+    # the draft is gone (only the names of recent steps stay, for stale buttons)
+    assert set(await flow_data(ctx, "admin1")) <= {RECENT}
 
 
 # ------------------------------------------------------------------ broadcasts
@@ -327,9 +329,18 @@ async def test_broadcast_by_city_queues_once_and_reports(
     async with ctx.db.transaction() as s:
         [key] = list(await s.scalars(select(Campaign.key)))
     assert await outbox_accounts(ctx, key) == {people["lz"], people["lz_muted"]}
-    # a second press of the same confirmation queues nothing more
+    # a second press of the same confirmation queues nothing more, and says what happened
+    # with the campaign's report button (not a bare "expired")
+    out = await admin.press_data(confirm.data)
+    assert "过期" in admin.text and "这条通知已排队，共 2 人" in admin.text and key in admin.text
+    assert out.notice is not None and not out.button_accepted
+    assert len(await outbox_rows(ctx)) == 2
+    await admin.press("查看发送报告")
+    assert "已排队 2 · 已发送 0" in admin.text
+    # the same after leaving the admin screens for the menu
+    await admin.send("/menu")
     await admin.press_data(confirm.data)
-    assert "过期" in admin.text
+    assert "这条通知已排队，共 2 人" in admin.text and admin.button("查看发送报告")
     assert len(await outbox_rows(ctx)) == 2
 
     await admin.send("/admin")  # away and back: the report button of the confirmation...

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.flows import Engine, Event
-from bot.flows.study import REFUSAL_REASONS
+from bot.flows.stale import RECENT
+from bot.flows.study import REFUSAL_REASONS, STUDY
 from core.exam import QuestionKind
 from core.idnumber import make_id_number, mask_id_number
 from services.context import AppContext
@@ -186,10 +187,12 @@ async def test_chapters_read_in_order_with_the_place_remembered_then_the_exam_op
     first_chapter = c.button("已读完，下一章").data
     await c.press("已读完，下一章")
     assert "第 2 / 4 章" in c.text and chapter_titles[1] in c.text
-    # the first chapter's button is used up: a second tap changes nothing
+    # the first chapter's button is used up: a second tap changes nothing and leads back to
+    # the chapter on screen
     await c.press_data(first_chapter)
-    assert "过期" in c.text
-    await c.press("学习与考试")
+    assert "过期" in c.text and "第 2 / 4 章" in c.text and c.button("已读完，下一章")
+    assert (await mandatory_course(ctx, pid)).last_chapter == 1
+    await c.press("返回学习概况")
     assert "已学 1 / 4 章" in c.text
     await c.press("继续学习（第 2 章）")  # the place is remembered
     assert "第 2 / 4 章" in c.text
@@ -609,8 +612,18 @@ async def test_electives_completed_give_10_hours(ctx, chat):
     assert "小测验" in c.text
     await _answer_check(c, ctx, right=False)
     await _answer_check(c, ctx, right=True)
-    assert "未达到 60%" in c.text and "已完成 0 / 5 门" in c.text
-    await c.press(titles[0])  # every chapter read: straight to the check
+    assert "未达到 60%" in c.text and "可以重温课程后再测一次" in c.text
+    # as the message says: the course can be read again, and its last chapter leads to the
+    # check again
+    await c.press("重温课程")
+    assert "第 1 / 1 章" in c.text and "民族区域自治" in c.text
+    await c.press("已读完本课程")
+    assert "小测验 第 1 / 2 题" in c.text
+    await c.press("返回选修课列表")
+    assert "已完成 0 / 5 门" in c.text
+    await c.press(titles[0])  # every chapter read: read it again, or take the check
+    assert c.button("重温课程") and "还需要通过小测验" in c.text
+    await c.press("开始小测验")
     assert "小测验 第 1 / 2 题" in c.text
     await _answer_check(c, ctx, right=True)
     await _answer_check(c, ctx, right=True)
@@ -678,4 +691,10 @@ async def test_flow_state_holds_no_answer(ctx, chat):
     async with ctx.db.transaction() as s:
         state = await s.get(FlowState, await account_id(ctx, "u1"))
     assert state is not None and state.flow == "study" and state.step == "exam"
-    assert set(state.data) <= {"_n", "aid", "year", "sel", "pos"}
+    assert set(state.data) <= {"_n", "aid", "year", "sel", "pos", RECENT}
+    # the remembered steps (for stale buttons) hold names and ids only
+    recent = state.data[RECENT]
+    assert recent[-1][1:3] == ["study", "exam"]  # the step on screen is the last one
+    for nonce, flow, _step, memo in recent:
+        assert re.fullmatch(r"[0-9a-f]{4}", nonce)
+        assert set(memo) <= ({"aid", "year", "kind"} if flow == STUDY.name else set())

@@ -82,6 +82,24 @@ def test_reopen_after_three_failures(env: None) -> None:
         finally:
             await ctx.db.dispose()
 
+    async def person_notices() -> list[tuple[str, list[tuple[str, str]]]]:
+        from sqlalchemy import select
+
+        from services.notify import render_notice
+        from storage.models import Account, OutboxMessage
+
+        ctx = build_context(load_settings())
+        try:
+            async with ctx.db.transaction() as s:
+                rows = await s.scalars(
+                    select(OutboxMessage)
+                    .join(Account, Account.id == OutboxMessage.account_id)
+                    .where(Account.external_id == "u5")
+                )
+                return [render_notice(m.payload, "en") for m in rows]
+        finally:
+            await ctx.db.dispose()
+
     code, _, err = run(exam_app, "reopen", "450103", "--year", "2024")
     assert code == 1 and "18 characters" in err
     asyncio.run(fail_three_times())
@@ -89,6 +107,13 @@ def test_reopen_after_three_failures(env: None) -> None:
     assert code == 0, err
     assert "3 more attempts (3 left now)" in out
     assert id_number_of(5) not in out + err
+    # the learner was promised "you will be told": the reopening queues their notice
+    assert "told through the bot (accounts: 1)" in out
+    notices = asyncio.run(person_notices())
+    assert len(notices) == 1
+    text, buttons = notices[0]
+    assert "reopened your 2024 exam" in text and "3 more attempts (3 available now)" in text
+    assert buttons == [("📚 Study and exam", "m:study")]
     code, _, err = run(exam_app, "reopen", id_number_of(5), "--year", "2024")
     assert code == 1 and "still have 3 attempts" in err
 

@@ -51,6 +51,8 @@ ntc-bc-no-policy = There is no policy for that year, so the audience cannot be c
 ntc-bc-queued = ✅ { $queued } notices queued. Campaign: { $campaign }
 ntc-bc-queued-short = { $queued } queued
 ntc-bc-repeat = This notice was already queued (campaign { $campaign }); it was not queued again.
+ntc-bc-stale-queued = ⚠️ This button is out of date: this notice is already queued for { $queued } people (campaign { $campaign }) and is not sent twice. The delivery report:
+ntc-stale-admin = ⚠️ This button is out of date (from an earlier message). Here is the admin menu:
 ntc-bc-window = Notices are only sent between { $start } and { $end }; they arrive over the next minutes.
 
 ntc-report-button = 📊 Delivery report

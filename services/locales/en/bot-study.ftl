@@ -109,3 +109,21 @@ stu-prog-line = · Public subjects: { $details }
 stu-prog-sep = { "; " }
 stu-prog-exam = { $left } of { $allowed } exam attempts left
 stu-prog-electives = { $done } of { $total } electives done
+
+# Issue 17: make-up electives, re-reading after a failed check, stale buttons, reopened exams
+stu-home-electives-year-done = ✅ Elective hours for { $year } counted: { $hours }.
+stu-el-next = The { $year } electives are open: you can go on with them.
+stu-btn-electives-year = 📚 { $year } electives
+stu-el-check-ready = Every chapter of “{ $title }” is read; its short check is still to pass. Review the course first, or take the check now.
+stu-el-retry = “{ $title }” is not done yet.
+stu-btn-reread-elective = 📖 Review the course (from chapter 1)
+stu-btn-check = 📝 Take the check
+stu-btn-check-again = 📝 Try the check again
+stu-stale-study = ⚠️ This button is out of date (from an earlier message). Here is where your study stands now:
+stu-stale-electives = ⚠️ This button is out of date (from an earlier message). Here are your electives now:
+stu-stale-exam = ⚠️ This button is out of date (from an earlier message). Your exam is still open; here is the current question:
+stu-stale-exam-ended = ⚠️ This button is out of date: that exam has ended (submitted or timed out). Here is where you are now:
+stu-stale-exam-passed = ⚠️ This button is out of date: you have passed the { $year } exam; there is nothing more to take.
+stu-stale-no-attempts = ⚠️ This button is out of date: all { $used } exam attempts for { $year } are used, so no exam can be started. Tap “Ask for a remedial re-exam” below; if an administrator approves, you get { $extra } more attempts.
+stu-stale-no-attempts-pending = ⚠️ This button is out of date: all { $used } exam attempts for { $year } are used. Your request for remedial study and a re-exam is waiting for an administrator; you will be told the outcome.
+stu-remedial-reopened = ✅ An administrator has reopened your { $year } exam for remedial study and a re-exam: { $extra } more attempts ({ $left } available now). Take the exam from “Study and exam” when ready.

@@ -3,6 +3,8 @@
 content-import-done = Imported { $file }: { $rows } entries, { $added } added, { $updated } updated, { $unchanged } unchanged.
 exam-reopened = Exam reopened for { $year }: { $extra } more attempts ({ $left } left now).
 exam-reopened-request = The pending remedial request was approved.
+exam-reopened-told = The person is told through the bot (accounts: { $accounts }), within the sending hours.
+exam-reopened-not-told = The person has no account bound in the bot, so nobody was told; please tell them another way.
 exam-not-found = No person with that ID number.
 exam-no-policy = There is no policy file for { $year }.
 

@@ -51,6 +51,8 @@ ntc-bc-no-policy = 没有对应年度的政策文件，无法按学习情况筛�
 ntc-bc-queued = ✅ 已排队 { $queued } 条通知。活动编号：{ $campaign }
 ntc-bc-queued-short = 已排队 { $queued } 条
 ntc-bc-repeat = 这条通知已经排队过（活动 { $campaign }），没有重复发送。
+ntc-bc-stale-queued = ⚠️ 这个按钮已过期：这条通知已排队，共 { $queued } 人（活动 { $campaign }），不会重复发送。可以查看发送报告：
+ntc-stale-admin = ⚠️ 这个按钮已过期（来自较早的消息）。以下是管理菜单：
 ntc-bc-window = 通知只在每天 { $start }–{ $end } 之间发送，会陆续送达。
 
 ntc-report-button = 📊 查看发送报告

@@ -109,3 +109,21 @@ stu-prog-line = · 公需科目学习：{ $details }
 stu-prog-sep = ；
 stu-prog-exam = 考试机会剩余 { $left } / { $allowed } 次
 stu-prog-electives = 选修课已完成 { $done } / { $total } 门
+
+# Issue 17: make-up electives, re-reading after a failed check, stale buttons, reopened exams
+stu-home-electives-year-done = ✅ { $year } 年度选修课 { $hours } 学时已计入。
+stu-el-next = { $year } 年度的选修课已经开放，可以接着学习。
+stu-btn-electives-year = 📚 { $year } 年度选修课
+stu-el-check-ready = 《{ $title }》的全部章节已读完，还需要通过小测验。可以先重温课程，也可以直接开始小测验。
+stu-el-retry = 《{ $title }》还没有完成。
+stu-btn-reread-elective = 📖 重温课程（从第 1 章）
+stu-btn-check = 📝 开始小测验
+stu-btn-check-again = 📝 再测一次
+stu-stale-study = ⚠️ 这个按钮已过期（来自较早的消息）。以下是您现在的学习情况：
+stu-stale-electives = ⚠️ 这个按钮已过期（来自较早的消息）。以下是您现在的选修课：
+stu-stale-exam = ⚠️ 这个按钮已过期（来自较早的消息）。您的考试仍在进行，这是当前的题目：
+stu-stale-exam-ended = ⚠️ 这个按钮已过期：那次考试已经结束（已交卷或已超时）。以下是最新情况：
+stu-stale-exam-passed = ⚠️ 这个按钮已过期：您已通过 { $year } 年度的必修课考试，无需再考。
+stu-stale-no-attempts = ⚠️ 这个按钮已过期：{ $year } 年度的 { $used } 次考试机会已经用完，不能再开始考试。可以点击下方“申请补学补考”，管理员同意后将增加 { $extra } 次机会。
+stu-stale-no-attempts-pending = ⚠️ 这个按钮已过期：{ $year } 年度的 { $used } 次考试机会已经用完。您的补学补考申请正在等待管理员审核，审核后会通知您。
+stu-remedial-reopened = ✅ 管理员已为您开放 { $year } 年度必修课的补学补考：增加 { $extra } 次考试机会（现有 { $left } 次）。复习后即可在“学习与考试”中参加考试。

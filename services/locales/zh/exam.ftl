@@ -3,6 +3,8 @@
 content-import-done = 已导入 { $file }：共 { $rows } 条，新增 { $added } 条，更新 { $updated } 条，未变 { $unchanged } 条。
 exam-reopened = 已为 { $year } 年度重新开放考试：增加 { $extra } 次机会（现剩 { $left } 次）。
 exam-reopened-request = 待处理的补学补考申请已批准。
+exam-reopened-told = 已通过机器人通知本人（{ $accounts } 个账号），消息会在发送时段内送达。
+exam-reopened-not-told = 本人还没有在机器人中绑定账号，没有发出通知，请另行告知。
 exam-not-found = 未找到该身份证号对应的人员。
 exam-no-policy = { $year } 年度没有学习政策文件。
 
