@@ -16,20 +16,23 @@ window as small as possible:
   `max_in_flight`, normally one or two at 30/s) can end up `unknown`. On restart they are
   reported as `unknown`, never resent automatically.
 - A 429 means Telegram did not process the request, so the row is simply queued again after
-  `retry_after`, and all sending pauses that long (the limit is per bot, not per chat).
+  `retry_after`, and that chat gets nothing until then; other chats go on (a 429 for one chat,
+  e.g. its per-chat limit, must not stall a broadcast to thousands: the pacer already keeps
+  the bot's overall rate under Telegram's limit).
 - A transient error is retried with exponential backoff only when the request certainly did
   not reach Telegram (`TransientError(maybe_delivered=False)`: connection refused, pool
   timeout); a read timeout after the request left is `unknown`, not retried.
 
-Rate limiting: a sliding-window pacer (never more than `rate` calls in any second, a
-global pause for retry_after) plus a per-chat minimum interval. We looked at `aiolimiter`
+Rate limiting: a sliding-window pacer (never more than `rate` calls in any second) plus a
+per-chat minimum interval, and a per-chat deferral for retry_after. We looked at `aiolimiter`
 (which PTB's AIORateLimiter uses): its leaky bucket admits a burst of `max_rate` at once, so
 a sliding one-second window can see up to twice the limit; and PTB's AIORateLimiter wraps
 one Bot instance inside one process and retries 429 on its own. The sender needs the limit
 in one place it controls (it is the only bulk producer, holding the lease), a hard "never
-more than N in any second" that the fake server's log can verify, and a pause it triggers
-itself; that is the Pacer below. Interactive replies from the bot's workers share the bot's
-Telegram limit: configure the sender's rate a little below 30 when the bot is busy.
+more than N in any second" that the fake server's log can verify, and a retry_after that
+holds back only the chat it was given for; that is the Pacer below and the per-chat state.
+Interactive replies from the bot's workers share the bot's Telegram limit: configure the
+sender's rate a little below 30 when the bot is busy.
 
 Claiming: PostgreSQL takes a batch with `FOR UPDATE SKIP LOCKED`, so even two senders (the
 lease should prevent that) never take the same row; SQLite has one writer and one sender.
@@ -67,7 +70,7 @@ SendFn = Callable[[str, str, str, Buttons | None], Awaitable[None]]
 
 
 class RetryLater(Exception):
-    """Telegram answered 429: nothing was sent; wait `seconds` before any further send."""
+    """Telegram answered 429: nothing was sent; wait `seconds` before sending to that chat."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"retry after {seconds}s")
@@ -120,6 +123,7 @@ class SenderStats:
     unreachable: int = 0
     retried: int = 0  # transient errors that were retried
     rate_limited: int = 0  # 429 answers
+    deferred: int = 0  # rows put back because their chat was told to wait (retry_after)
     unknown: int = 0  # rows left uncertain (maybe delivered)
     expired: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -158,7 +162,7 @@ class Pacer:
     second ever holds more than `rate` starts. Unlike strict spacing, a start delayed by a
     slow commit is made up for later in the same window instead of being lost, so the
     achieved rate stays at the limit. Starts are also kept `min_gap` apart (half the mean
-    spacing): catching up never becomes a burst. `pause()` stops every start (429)."""
+    spacing): catching up never becomes a burst."""
 
     def __init__(
         self, rate: float, headroom: float = 0.0, clock: Callable[[], float] = time.monotonic
@@ -170,11 +174,10 @@ class Pacer:
         self.min_gap = 0.5 * self.window / self.capacity
         self._clock = clock
         self._starts: deque[float] = deque()
-        self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     def _ready_at(self, now: float) -> float:
-        at = self._paused_until
+        at = 0.0
         if self._starts:
             at = max(at, self._starts[-1] + self.min_gap)
             if len(self._starts) >= self.capacity:
@@ -193,9 +196,6 @@ class Pacer:
             while len(self._starts) > self.capacity:
                 self._starts.popleft()
 
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
-
 
 class OutboxSender:
     def __init__(self, ctx: AppContext, send: SendFn, config: SenderConfig | None = None) -> None:
@@ -208,6 +208,8 @@ class OutboxSender:
         self._armed = asyncio.Semaphore(self.config.armed)
         self._chat_busy: set[str] = set()
         self._chat_next: dict[str, float] = {}
+        # chat -> monotonic time before which Telegram asked us not to send to it (429)
+        self._chat_deferred: dict[str, float] = {}
         self._campaigns: dict[int, dict[str, Any]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._db_slots = asyncio.Semaphore(self.config.db_concurrency)
@@ -382,9 +384,26 @@ class OutboxSender:
         chat = f"{row.channel}:{row.external_id}"
         await self._chat_turn(chat)
         try:
-            await self._send_row(row, rendered.text, rendered.buttons, chat)
+            wait = self._chat_deferred.get(chat, 0.0) - time.monotonic()
+            if wait > 0:
+                await self._defer(row, wait)
+            else:
+                await self._send_row(row, rendered.text, rendered.buttons, chat)
         finally:
             self._chat_busy.discard(chat)
+
+    async def _defer(self, row: _Row, seconds: float) -> None:
+        """Put a claimed row back until its chat's retry_after has passed, freeing its slot
+        for other chats instead of waiting in it."""
+        await self._set(
+            row.id,
+            OutboxStatus.CLAIMED,
+            status=OutboxStatus.QUEUED.value,
+            not_before=self.ctx.now() + timedelta(seconds=seconds),
+            claimed_by=None,
+            claimed_at=None,
+        )
+        self.stats.deferred += 1
 
     async def _send_row(self, row: _Row, text: str, buttons: Buttons | None, chat: str) -> None:
         # Only `armed` rows at a time are committed "sending" ahead of their slot: enough to
@@ -406,8 +425,8 @@ class OutboxSender:
         try:
             await self.send(row.channel, row.external_id, text, buttons)
         except RetryLater as exc:
-            # nothing was sent; every send waits (the limit is the bot's, not this chat's)
-            self.pacer.pause(exc.seconds)
+            # nothing was sent; this chat waits, the others go on
+            self._chat_deferred[chat] = time.monotonic() + exc.seconds
             self.stats.rate_limited += 1
             await self._set(
                 row.id,
@@ -567,9 +586,11 @@ class OutboxSender:
             slots.release()
 
     def _prune_chats(self) -> None:
+        now = time.monotonic()
         if len(self._chat_next) > 10_000:
-            now = time.monotonic()
             self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+        if len(self._chat_deferred) > 1_000:
+            self._chat_deferred = {k: v for k, v in self._chat_deferred.items() if v > now}
 
 
 async def drain(ctx: AppContext, send: SendFn, config: SenderConfig | None = None) -> SenderStats:

@@ -1,0 +1,307 @@
+"""Issue 17, operations: readiness during a rolling upgrade (11), the sender's 429s, rows left
+unknown, the handled-update log and over-long broadcasts (13), Telegram conventions (22),
+doctor and backups (23). Each test measures what it tried and asserts its own zeros."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
+
+from cebot.cli import app
+from services.context import AppContext, utc_now
+from services.outbox import OutboxSender, RetryLater, SenderConfig, drain
+from services.pii import IdProtector
+from services.policies import PolicyBook
+from services.processed_updates import prune_processed_updates
+from services.reminders import BroadcastFilter, OutboxStatus, queue_broadcast
+from storage.db import Database
+from storage.models import Account, OutboxMessage, Person, ProcessedUpdate
+
+NOW = datetime(2024, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: inside the send window
+
+
+def context_for(url: str, tmp_path: Path, clock: Callable[[], datetime]) -> AppContext:
+    return AppContext(
+        db=Database(url),
+        policies=PolicyBook.load(),
+        ids=IdProtector(b"faults-secret-key-not-for-production"),
+        data_dir=tmp_path / "data",
+        clock=clock,
+    )
+
+
+def ticking(start: datetime) -> Callable[[], datetime]:
+    """A clock running at real speed from `start` (retry_after deferrals expire)."""
+    t0 = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - t0)
+
+
+async def bound_people(ctx: AppContext, chats: list[int]) -> None:
+    async with ctx.db.transaction() as s:
+        for chat in chats:
+            person = Person(
+                id_hash=f"h{chat}",
+                id_cipher="x",
+                id_masked="4501**********0000",
+                name=f"人{chat}",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            s.add(person)
+            await s.flush()
+            s.add(
+                Account(
+                    channel="telegram",
+                    external_id=str(chat),
+                    person_id=person.id,
+                    language="zh",
+                    created_at=NOW,
+                )
+            )
+
+
+class Recorder:
+    """A send callable: raises what the script says for a chat (in order), else delivers."""
+
+    def __init__(self, script: dict[str, list[Exception]] | None = None) -> None:
+        self.script = script or {}
+        self.delivered: list[tuple[str, str, float]] = []  # (chat, text, when)
+        self.refused: list[tuple[str, float]] = []
+
+    async def __call__(self, channel: str, chat: str, text: str, buttons: object) -> None:
+        todo = self.script.get(chat)
+        if todo:
+            self.refused.append((chat, time.monotonic()))
+            raise todo.pop(0)
+        self.delivered.append((chat, text, time.monotonic()))
+
+
+def _delivery_faults(send: Recorder, expected: set[tuple[str, str]]) -> tuple[int, int]:
+    got = [(chat, text) for chat, text, _at in send.delivered]
+    lost = len(expected - set(got))
+    duplicated = len(got) - len(set(got))
+    return lost, duplicated
+
+
+# ------------------------------------------------------------------------------ item 11
+
+_SET_REVISION = text("UPDATE alembic_version SET version_num = :v")
+
+
+async def test_readyz_during_a_rolling_upgrade(ctx: AppContext, faults) -> None:
+    from storage import migrate
+    from web.ops import readiness
+
+    head = migrate.head_revision()
+    assert head is not None
+    # (revision in the database, ready?) as a worker of this release sees them
+    cases = [(head, True), ("0099_next_release", True), ("0005", False), ("0001", False)]
+    wrong = 0
+    try:
+        for revision, expect in cases:
+            async with ctx.db.transaction() as s:
+                await s.execute(_SET_REVISION, {"v": revision})
+            ok, _checks = await readiness(ctx)
+            wrong += ok != expect
+    finally:
+        async with ctx.db.transaction() as s:
+            await s.execute(_SET_REVISION, {"v": head})
+    # "lost": a worker wrongly out of (or in) the load balancer
+    faults.record(
+        "11 readyz rolling upgrade", tried=len(cases), injected=len(cases) - 1, lost=wrong
+    )
+    assert wrong == 0
+
+
+# ------------------------------------------------------------------------------ item 13
+
+
+async def test_a_429_holds_back_only_its_chat(ctx: AppContext, faults, caplog) -> None:
+    """Chat 1001 is told to wait 1.5 s, twice; it has two notices. The 29 other chats do not
+    wait for it, and its own notices arrive after the wait, each once."""
+    ctx.clock = ticking(NOW)
+    chats = list(range(1000, 1030))
+    await bound_people(ctx, chats)
+    texts = ["第一条通知", "第二条通知"]
+    for body in texts:
+        await queue_broadcast(ctx, body, BroadcastFilter(), actor="admin")
+    send = Recorder({"1001": [RetryLater(1.5), RetryLater(1.5)]})
+    caplog.set_level(logging.WARNING)
+    started = time.monotonic()
+    stats = await drain(ctx, send, SenderConfig(rate=200, per_chat_interval=0.05))
+    expected = {(str(c), f"📢 通知：{t}") for c in chats for t in texts}
+    lost, duplicated = _delivery_faults(send, expected)
+    others = [at - started for chat, _t, at in send.delivered if chat != "1001"]
+    throttled = [at for chat, _t, at in send.delivered if chat == "1001"]
+    first_refusal = send.refused[0][1]
+    faults.record(
+        "13 retry_after per chat",
+        tried=len(expected),
+        injected=len(send.refused),
+        lost=lost,
+        duplicated=duplicated,
+        tracebacks=faults.tracebacks_in(caplog.records),
+    )
+    assert (lost, duplicated) == (0, 0) and stats.rate_limited == 2
+    assert faults.tracebacks_in(caplog.records) == 0
+    assert max(others) < 1.4  # nobody else waited for 1001's retry_after
+    assert min(throttled) - first_refusal >= 1.45  # 1001 itself did
+
+
+def test_unknown_rows_are_resent_only_by_decision(
+    database_url: str, tmp_path: Path, monkeypatch, faults, caplog
+) -> None:
+    """A crash leaves rows `sending`; restart reports them `unknown` and never resends them.
+    `cebot reminders resend-unknown` lists them and, confirmed, queues each once."""
+    chats = list(range(2000, 2010))
+    first, second = Recorder(), Recorder()
+    caplog.set_level(logging.WARNING)
+
+    async def crash_then_restart() -> int:
+        ctx = context_for(database_url, tmp_path, ticking(NOW))
+        try:
+            await bound_people(ctx, chats)
+            await queue_broadcast(ctx, "停电通知", BroadcastFilter(), actor="admin")
+            async with ctx.db.transaction() as s:
+                ids = list(await s.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+                # the crash: three calls in flight, the rest never claimed
+                for row_id in ids[:3]:
+                    row = await s.get(OutboxMessage, row_id)
+                    assert row is not None
+                    row.status, row.claimed_by = OutboxStatus.SENDING.value, "dead:1"
+            sender = OutboxSender(ctx, first, SenderConfig(rate=200))
+            unknown = (await sender.recover()).unknown
+            await sender.run(until_idle=True)
+            return unknown
+        finally:
+            await ctx.db.dispose()
+
+    async def send_the_rest() -> list[str]:
+        # the CLI queued them again at the wall clock's now: send on that clock
+        ctx = context_for(database_url, tmp_path, utc_now)
+        try:
+            await drain(ctx, second, SenderConfig(rate=200, respect_window=False))
+            async with ctx.db.transaction() as s:
+                return list(await s.scalars(select(OutboxMessage.status)))
+        finally:
+            await ctx.db.dispose()
+
+    assert asyncio.run(crash_then_restart()) == 3
+    assert len(first.delivered) == 7  # the three uncertain ones were not resent on their own
+
+    monkeypatch.setenv("CEBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("CEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CEBOT_LANGUAGE", "en")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    declined = runner.invoke(app, ["reminders", "resend-unknown"], input="n\n")
+    assert declined.exit_code == 1 and "3 message(s) were being sent" in declined.stdout
+    assert "gets it twice" in declined.stdout
+    accepted = runner.invoke(app, ["reminders", "resend-unknown"], input="y\n")
+    assert accepted.exit_code == 0 and "Queued again: 3" in accepted.stdout, accepted.output
+    again = runner.invoke(app, ["reminders", "resend-unknown", "--yes"])
+    assert again.exit_code == 0 and "No message is left unknown" in again.stdout
+
+    statuses = asyncio.run(send_the_rest())
+    everyone = [c for c, _t, _a in first.delivered + second.delivered]
+    lost = len({str(c) for c in chats} - set(everyone))
+    duplicated = len(everyone) - len(set(everyone))  # the sender's own repeats, not the 3
+    faults.record(
+        "13 unknown rows resent on request",
+        tried=len(chats),
+        injected=3,
+        lost=lost,
+        duplicated=duplicated,
+        tracebacks=faults.tracebacks_in(caplog.records),
+    )
+    assert (lost, duplicated) == (0, 0)
+    assert sorted(c for c, _t, _a in second.delivered) == [str(c) for c in chats[:3]]
+    assert statuses == [OutboxStatus.SENT.value] * 10
+
+
+async def test_handled_update_ids_are_pruned(ctx: AppContext, faults) -> None:
+    old, recent = 25, 7
+    async with ctx.db.transaction() as s:
+        for n in range(old):
+            s.add(ProcessedUpdate(update_id=n, processed_at=NOW - timedelta(days=8, minutes=n)))
+        for n in range(recent):
+            s.add(ProcessedUpdate(update_id=1000 + n, processed_at=NOW - timedelta(hours=n)))
+    deleted = await prune_processed_updates(ctx, batch=10)  # three batches
+    async with ctx.db.transaction() as s:
+        left = set(await s.scalars(select(ProcessedUpdate.update_id)))
+    # a recent id lost would let a redelivered update be handled twice
+    lost = len({1000 + n for n in range(recent)} - left)
+    faults.record("13 processed_updates pruned", tried=old + recent, lost=lost)
+    assert deleted == old and lost == 0 and left == {1000 + n for n in range(recent)}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_an_over_long_broadcast_is_refused_before_anything(
+    database_url: str, tmp_path: Path, monkeypatch, faults, language: str
+) -> None:
+    monkeypatch.setenv("CEBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("CEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CEBOT_LANGUAGE", language)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    tried = refused = 0
+    for length in (4096, 5000, 200_000):
+        result = runner.invoke(app, ["broadcast", "--text", "长" * length, "--yes"])
+        tried += 1
+        refused += result.exit_code == 1 and str(length) in result.stderr
+        assert "Traceback" not in result.output
+    emoji = runner.invoke(app, ["broadcast", "--text", "🎉" * 2100, "--yes"])  # 4200 in UTF-16
+    tried += 1
+    refused += emoji.exit_code == 1
+    faults.record("13 broadcast longer than Telegram takes", tried=tried, lost=tried - refused)
+    assert refused == tried
+
+
+async def test_no_row_is_queued_for_an_over_long_notice(ctx: AppContext) -> None:
+    from services.reminders import BroadcastTooLong, check_broadcast_text
+
+    await bound_people(ctx, [3000])
+    with pytest.raises(BroadcastTooLong) as refused:
+        await queue_broadcast(ctx, "x" * 4095, BroadcastFilter(), actor="admin")
+    assert refused.value.length == 4095 and refused.value.limit < 4096
+    assert check_broadcast_text("x" * refused.value.limit) == "x" * refused.value.limit
+    async with ctx.db.transaction() as s:
+        assert await s.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+async def test_deferral_does_not_block_the_sender_slots(ctx: AppContext) -> None:
+    """One chat with many rows and a long retry_after: the sender puts them back instead of
+    holding its in-flight slots, so the other chats are served at once."""
+    ctx.clock = ticking(NOW)
+    await bound_people(ctx, [4000, 4001, 4002])
+    for n in range(4):
+        await queue_broadcast(ctx, f"通知 {n}", BroadcastFilter(), actor="admin")
+    send = Recorder({"4000": [RetryLater(30)]})
+    sender = OutboxSender(ctx, send, SenderConfig(rate=200, per_chat_interval=0.01))
+    await sender.recover()
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    deadline = time.monotonic() + 5
+    while len(send.delivered) < 8 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert sorted({c for c, _t, _a in send.delivered}) == ["4001", "4002"]
+    assert len(send.delivered) == 8
+    async with ctx.db.transaction() as s:
+        waiting = list(
+            await s.scalars(
+                select(OutboxMessage.not_before)
+                .join(Account, Account.id == OutboxMessage.account_id)
+                .where(Account.external_id == "4000")
+            )
+        )
+    assert len(waiting) == 4 and all(nb > ctx.now() + timedelta(seconds=20) for nb in waiting)
