@@ -289,6 +289,7 @@ class QueueItem:
     person_id_masked: str
     member_confirmed: bool  # False: the person chose the unit in the bot; confirm them first
     decided_by_name: str | None = None  # set by review_item for a claim decided already
+    decided_by: int | None = None  # the deciding account (review_item)
 
 
 async def _evidence_ids(session: AsyncSession, record_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -716,7 +717,9 @@ async def review_item(ctx: AppContext, reviewer_account_id: int, record_id: int)
         )
         confirmed = person.unit_confirmed or person.unit_id != record.unit_id
         decider = await _decider_name(session, record.decided_by)
-        return QueueItem(view, person.name, person.id_masked, confirmed, decider)
+        return QueueItem(
+            view, person.name, person.id_masked, confirmed, decider, record.decided_by
+        )
 
 
 async def evidence_for_account(ctx: AppContext, account_id: int, file_id: int) -> bool:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date
+from datetime import date, datetime
+from fractions import Fraction
 from typing import Any
 
 from bot.flows import claim_reading
@@ -55,6 +56,7 @@ from services.claims import (
     decide,
     decide_many,
     evidence_for_account,
+    pending_among,
     reason_text,
     review_item,
     review_queue,
@@ -201,32 +203,68 @@ def _already_text(turn: Turn, result: DecisionResult) -> str:
     return turn.t("claim-already-decided-unknown", status=status)
 
 
-def _decided(turn: Turn, result: DecisionResult) -> None:
-    """Answer the reviewer; tell the claimant when this press made the decision."""
+def _decision_line(turn: Turn, result: DecisionResult) -> str:
+    """What was decided, by whom and when: the last line of a decided card."""
+    return _decision_text(
+        turn,
+        status=result.status,
+        hours=result.hours,
+        reason=result.reason,
+        by=result.decided_by_account,
+        by_name=result.decided_by_name,
+        at=result.decided_at,
+    )
+
+
+def _decision_text(
+    turn: Turn,
+    *,
+    status: str,
+    hours: Fraction,
+    reason: str | None,
+    by: int | None,
+    by_name: str | None,
+    at: datetime | None,
+) -> str:
+    t = turn.t
+    who = t("rvw-by-you") if by == turn.account.id else (by_name or t("rvw-by-someone"))
+    when = at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else "—"
+    if status == RecordStatus.APPROVED.value:
+        return t("rvw-decided-approved", hours=format_hours(hours), who=who, at=when)
+    if status == RecordStatus.REJECTED.value:
+        return t("rvw-decided-rejected", reason=reason_text(reason, t), who=who, at=when)
+    return _status(turn, status)  # withdrawn by the claimant meanwhile
+
+
+def _decided(turn: Turn, result: DecisionResult, card: str | None) -> None:
+    """Answer the reviewer with the decided card: the claim as it was shown, and what was
+    decided. It replaces the message whose button was pressed (the card, or the question
+    that asked for a reason or the hours); after typed text it arrives as a new message.
+    The claimant is told when this press made the decision."""
     turn.outcome.button_accepted = True  # the claim's buttons are used up
+    turn.outcome.edit_pressed = True
+    head = f"{card}\n\n" if card else ""
     if result.already_decided:
         text = _already_text(turn, result)
         turn.outcome.notice = text[:190]
+        turn.add(Reply(head + _decision_line(turn, result)))
         turn.add(Reply(text))
         return
     _tell_claimant(turn, result)
     _forget(turn, result.record_id)
-    if result.status == RecordStatus.APPROVED.value:
-        turn.outcome.notice = turn.t("rvw-approved-short")
-        turn.say(
-            "rvw-approved",
-            id=result.record_id,
-            title=result.title,
-            hours=format_hours(result.hours),
-        )
-    else:
-        turn.outcome.notice = turn.t("rvw-rejected-short")
-        turn.say(
-            "rvw-rejected",
-            id=result.record_id,
-            title=result.title,
-            reason=reason_text(result.reason, turn.t),
-        )
+    short = "rvw-approved-short" if result.status == RecordStatus.APPROVED.value else None
+    turn.outcome.notice = turn.t(short or "rvw-rejected-short")
+    turn.add(Reply(head + _decision_line(turn, result) + "\n" + turn.t("rvw-decided-told")))
+
+
+async def _card_of(turn: Turn, record_id: int) -> str | None:
+    """The card of a claim as the reviewer sees it now (None when they may not see it: the
+    decision that follows says why)."""
+    try:
+        item = await review_item(turn.svc, turn.account.id, record_id)
+    except ClaimRefused:
+        return None
+    return await _card_text(turn, item)
 
 
 # ------------------------------------------------------------------------------ the queue
@@ -254,12 +292,17 @@ async def _show_page(turn: Turn, after: int | None) -> None:
         rows.append(back_to_menu(turn))
         turn.say("rvw-queue-empty" if after is None else "rvw-queue-end", buttons=tuple(rows))
         return
+    closed_said = False
     for item in items:
+        if item.claim.verification_closed and not closed_said:
+            turn.say("rvw-closed-head")  # open years come first: the rest are closed
+            closed_said = True
         await _show_item(turn, item)
     turn.finish()
     turn.goto(FLOW, "queue")
     turn.data.update(
         page=len(items),
+        ids=[i.claim.id for i in items],
         shown=[i.claim.id for i in items if not i.claim.verification_closed],
         after=items[-1].claim.id,
         more=len(items) == PAGE,
@@ -298,7 +341,7 @@ def _item_buttons(turn: Turn, item: QueueItem) -> Keyboard:
     return tuple(rows)
 
 
-async def _show_item(turn: Turn, item: QueueItem) -> None:
+async def _card_text(turn: Turn, item: QueueItem) -> str:
     t = turn.t
     claim = item.claim
     lines = [
@@ -332,7 +375,12 @@ async def _show_item(turn: Turn, item: QueueItem) -> None:
         )
     # what the evidence says and where it disagrees (issue 12): information, not a decision
     lines.extend(_mask_ids(line) for line in await claim_reading.review_lines(turn, claim.id))
-    turn.add(Reply("\n".join(lines), _item_buttons(turn, item)))
+    return "\n".join(lines)
+
+
+async def _show_item(turn: Turn, item: QueueItem) -> None:
+    claim = item.claim
+    turn.add(Reply(await _card_text(turn, item), _item_buttons(turn, item)))
     total = len(claim.evidence_ids)
     for number, file_id in enumerate(claim.evidence_ids, start=1):
         await _send_evidence(turn, claim.id, file_id, number, total)
@@ -356,7 +404,11 @@ async def _send_evidence(turn: Turn, claim_id: int, file_id: int, number: int, t
 
 async def _queue_prompt(turn: Turn) -> Reply:
     t = turn.t
-    shown = [int(i) for i in turn.data.get("shown", [])]
+    ids = [int(i) for i in turn.data.get("ids", [])]
+    # counted again at every showing: decisions made here and by other reviewers meanwhile
+    left = await pending_among(turn.svc, ids)
+    shown = [int(i) for i in turn.data.get("shown", []) if int(i) in left]
+    turn.data["shown"] = shown
     rows: list[tuple[Button, ...]] = []
     if len(shown) > 1:
         rows.append((turn.step_button(t("rvw-btn-approve-all", count=len(shown)), "all"),))
@@ -366,7 +418,13 @@ async def _queue_prompt(turn: Turn) -> Reply:
     if members:
         rows.append((Button(t("rvw-btn-members", count=members), f"{CALLBACK}:mem"),))
     rows.append(back_to_menu(turn))
-    return Reply(t("rvw-queue-footer", shown=int(turn.data.get("page", 0))), tuple(rows))
+    if not ids or len(left) == len(ids):  # (no "ids": a page shown before they were kept)
+        text = t("rvw-queue-footer", shown=len(ids) or int(turn.data.get("page", 0)))
+    elif left:
+        text = t("rvw-queue-left", left=len(left), done=len(ids) - len(left))
+    else:
+        text = t("rvw-queue-page-done", done=len(ids))
+    return Reply(text, tuple(rows))
 
 
 async def _queue_choice(turn: Turn, event: Event) -> None:
@@ -417,6 +475,7 @@ async def _all_choice(turn: Turn, event: Event) -> None:
 
 
 async def _approve(turn: Turn, record_id: int, *, override: bool = False) -> None:
+    card = await _card_of(turn, record_id)  # as shown before the decision
     try:
         result = await decide(
             turn.svc, turn.account.id, record_id, True, override_duplicate=override
@@ -424,7 +483,9 @@ async def _approve(turn: Turn, record_id: int, *, override: bool = False) -> Non
     except ClaimRefused as exc:
         await _decision_refused(turn, record_id, exc)
         return
-    _decided(turn, result)
+    _decided(turn, result, card)
+    if turn.flow == FLOW and turn.data.get("page"):
+        turn.goto(FLOW, "queue")  # the page's footer again, with the count as it is now
 
 
 async def _approve_anyway(turn: Turn, record_id: int) -> None:
@@ -485,6 +546,18 @@ async def _pending_item(turn: Turn, record_id: int) -> QueueItem | None:
         else:
             text = turn.t("rvw-not-pending", id=claim.id, status=status)
         turn.outcome.notice = text[:190]
+        # the pressed card becomes the decided card, whoever decided it
+        decision = _decision_text(
+            turn,
+            status=claim.status,
+            hours=claim.hours,
+            reason=claim.decision_reason,
+            by=item.decided_by,
+            by_name=item.decided_by_name,
+            at=claim.decided_at,
+        )
+        turn.outcome.edit_pressed = True
+        turn.add(Reply(f"{await _card_text(turn, item)}\n\n{decision}"))
         turn.add(Reply(text, (back_to_menu(turn),)))
         return None
     if claim.verification_closed:
@@ -503,6 +576,12 @@ async def _ask_reason(turn: Turn, record_id: int) -> None:
     _in_flow(turn)
     turn.goto(FLOW, "reason")
     turn.data.update(claim=record_id, title=item.claim.title)
+    turn.outcome.edit_pressed = True  # the card itself asks for the reason, claim in view
+
+
+async def _with_card(turn: Turn, question: str) -> str:
+    card = await _card_of(turn, int(turn.data.get("claim", 0)))
+    return f"{card}\n\n{question}" if card else question
 
 
 async def _reason_prompt(turn: Turn) -> Reply:
@@ -511,17 +590,32 @@ async def _reason_prompt(turn: Turn) -> Reply:
         (turn.step_button(t(f"claim-reason-{code}"), code),) for code in COMMON_REJECTION_REASONS
     ]
     rows.append((turn.step_button(t("rvw-btn-cancel"), "cancel"),))
-    return Reply(
-        t("rvw-reason-ask", id=int(turn.data.get("claim", 0)), title=turn.data.get("title", "")),
-        tuple(rows),
+    question = t(
+        "rvw-reason-ask", id=int(turn.data.get("claim", 0)), title=turn.data.get("title", "")
     )
+    return Reply(await _with_card(turn, question), tuple(rows))
+
+
+async def _cancel_decision(turn: Turn) -> None:
+    """The question becomes the card again, with its buttons: nothing was decided."""
+    record_id = int(turn.data.get("claim", 0))
+    try:
+        item = await review_item(turn.svc, turn.account.id, record_id)
+    except ClaimRefused:
+        item = None
+    if item is None:
+        turn.say("rvw-cancelled")
+    else:
+        card = await _card_text(turn, item)
+        turn.outcome.edit_pressed = True
+        turn.add(Reply(f"{card}\n\n{turn.t('rvw-cancelled')}", _item_buttons(turn, item)))
+    _back(turn)
 
 
 async def _take_reason(turn: Turn, event: Event) -> None:
     if event.kind == "button":
         if event.data == "cancel":
-            turn.say("rvw-cancelled")
-            _back(turn)
+            await _cancel_decision(turn)
             return
         if event.data not in COMMON_REJECTION_REASONS:
             turn.say("btn-stale")
@@ -531,6 +625,7 @@ async def _take_reason(turn: Turn, event: Event) -> None:
     else:
         reason = _mask_ids(" ".join(event.text.split()))
     record_id = int(turn.data.get("claim", 0))
+    card = await _card_of(turn, record_id)
     try:
         result = await decide(turn.svc, turn.account.id, record_id, False, reason)
     except ClaimRefused as exc:
@@ -540,7 +635,7 @@ async def _take_reason(turn: Turn, event: Event) -> None:
         else:
             _back(turn)
         return
-    _decided(turn, result)
+    _decided(turn, result, card)
     _back(turn)
 
 
@@ -559,19 +654,21 @@ async def _ask_hours(
         cap=_cap(turn, item.claim),
         override=override,
     )
+    turn.outcome.edit_pressed = True  # the card itself asks for the hours, claim in view
 
 
 async def _hours_prompt(turn: Turn) -> Reply:
     t = turn.t
     claimed = str(turn.data.get("claimed", ""))
+    question = t(
+        "rvw-hours-ask",
+        id=int(turn.data.get("claim", 0)),
+        title=turn.data.get("title", ""),
+        claimed=claimed,
+        max=turn.data.get("cap", ""),
+    )
     return Reply(
-        t(
-            "rvw-hours-ask",
-            id=int(turn.data.get("claim", 0)),
-            title=turn.data.get("title", ""),
-            claimed=claimed,
-            max=turn.data.get("cap", ""),
-        ),
+        await _with_card(turn, question),
         (
             (turn.step_button(t("rvw-btn-approve-as", hours=claimed), "asis"),),
             (turn.step_button(t("rvw-btn-cancel"), "cancel"),),
@@ -583,8 +680,7 @@ async def _take_hours(turn: Turn, event: Event) -> None:
     hours: str | None
     if event.kind == "button":
         if event.data == "cancel":
-            turn.say("rvw-cancelled")
-            _back(turn)
+            await _cancel_decision(turn)
             return
         if event.data != "asis":
             turn.say("btn-stale")
@@ -594,6 +690,7 @@ async def _take_hours(turn: Turn, event: Event) -> None:
     else:
         hours = event.text.strip()
     record_id = int(turn.data.get("claim", 0))
+    card = await _card_of(turn, record_id)
     try:
         result = await decide(
             turn.svc,
@@ -611,7 +708,7 @@ async def _take_hours(turn: Turn, event: Event) -> None:
         await _decision_refused(turn, record_id, exc)
         _back(turn)
         return
-    _decided(turn, result)
+    _decided(turn, result, card)
     _back(turn)
 
 

@@ -113,7 +113,7 @@ async def test_queue_shows_the_claim_with_its_evidence(
         "市级教研活动：作业设计专题",
         "柳州市教育局",
         "2024-10-16",
-        "申报学时：12",
+        "申报学时：12 学时",  # with its unit (issue 17 item 21)
         "证明材料：1 份",
     ):
         assert shown in card, shown
@@ -133,8 +133,11 @@ async def test_approve_counts_the_hours_and_tells_the_claimant_once(
     reviewer = chat(REVIEWER1)
     await reviewer.send("/review")
     out = await reviewer.press_data(f"rv:ok:{c.id}")
-    assert "已审验通过" in reviewer.text and "12 学时" in reviewer.text
-    assert out.button_accepted
+    # the card itself now says what was decided, by whom and when (issue 17 item 21)
+    card = out.replies[0]
+    assert out.edit_pressed and out.button_accepted and not card.buttons
+    assert card.text.startswith(f"📄 登记 #{c.id}") and "申报学时：12 学时" in card.text
+    assert "已通过 ✅ 12 学时（您于 2024-11-20 10:00 审验）" in card.text
     assert await verified(ctx, world.claimant) == 12
     [told] = await notices_to(ctx, world.claimant_account)
     assert told["key"] == "claim-told-approved" and told["args"]["hours"] == "12"
@@ -144,9 +147,12 @@ async def test_approve_counts_the_hours_and_tells_the_claimant_once(
     # the same button again, and another reviewer: nothing changes, both are told who decided
     await reviewer.press_data(f"rv:ok:{c.id}")
     assert "已由 审验人一" in reviewer.text
+    assert "已通过 ✅ 12 学时（您于" in reviewer.last.replies[0].text
     other = chat(REVIEWER2)
     await other.press_data(f"rv:no:{c.id}")
     assert "已由 审验人一" in other.text and other.last.notice
+    # their card too: who decided, not "you"
+    assert "已通过 ✅ 12 学时（审验人一于 2024-11-20 10:00 审验）" in other.last.replies[0].text
     assert await count(ctx, Review, Review.record_id == c.id) == 1
     assert len(await notices_to(ctx, world.claimant_account)) == 1
 
@@ -157,13 +163,17 @@ async def test_reject_with_a_common_reason(
     c = await claim(ctx, world.claimant)
     reviewer = chat(REVIEWER1)
     await reviewer.send("/review")
-    await reviewer.press_data(f"rv:no:{c.id}")
-    assert "不通过的理由" in reviewer.text
+    out = await reviewer.press_data(f"rv:no:{c.id}")
+    # the card asks for the reason, the claim still in view
+    assert out.edit_pressed and out.replies[0].text.startswith(f"📄 登记 #{c.id}")
+    assert "不通过的理由" in out.replies[0].text
     labels = [b.label for b in reviewer.buttons()]
     t = translator("zh")
     assert all(t(f"claim-reason-{code}") in labels for code in COMMON_REJECTION_REASONS)
-    await reviewer.press("证明材料不清晰")
-    assert "未通过（理由：证明材料不清晰）" in reviewer.text
+    out = await reviewer.press("证明材料不清晰")
+    assert out.edit_pressed and out.replies[0].text.startswith(f"📄 登记 #{c.id}")
+    assert "已退回：证明材料不清晰（您于 2024-11-20 10:00 审验）" in out.replies[0].text
+    assert not out.replies[0].buttons
     rejected = await record(ctx, c.id)
     assert (rejected.status, rejected.decision_reason) == ("rejected", "blurry_evidence")
     assert await verified(ctx, world.claimant) == 0
@@ -171,8 +181,8 @@ async def test_reject_with_a_common_reason(
     assert told["key"] == "rvw-told-rejected-common"
     assert "理由：证明材料不清晰" in render_notice(told, "zh")[0]
     assert "Reason: The evidence is not legible" in render_notice(told, "en")[0]
-    # back at the page's last message
-    assert any("待审验登记" in r.text for r in reviewer.last.replies)
+    # back at the page's last message, with the new count
+    assert any("本页的 1 条登记都已审验" in r.text for r in reviewer.last.replies)
 
 
 async def test_reject_with_a_typed_reason_masks_id_numbers(
@@ -203,8 +213,13 @@ async def test_cancelled_rejection_leaves_the_claim_pending(
     c = await claim(ctx, world.claimant)
     reviewer = chat(REVIEWER1)
     await reviewer.press_data(f"rv:no:{c.id}")
-    await reviewer.press("取消")
+    out = await reviewer.press("取消")
     assert "仍待审验" in reviewer.text
+    # the question becomes the card again, with its buttons
+    assert out.edit_pressed and out.replies[0].text.startswith(f"📄 登记 #{c.id}")
+    assert {f"rv:ok:{c.id}", f"rv:no:{c.id}"} <= {
+        b.data for row in out.replies[0].buttons for b in row
+    }
     assert (await record(ctx, c.id)).status == "pending"
     assert await notices_to(ctx, world.claimant_account) == []
 
@@ -321,7 +336,8 @@ async def test_hours_set_by_the_reviewer(
     assert "超过该类别单条上限" in reviewer.text
     assert (await record(ctx, c.id)).status == "pending"
     await reviewer.send("4")
-    assert "计 4 学时" in reviewer.text
+    # a new message after typed hours: the claimed 6 and the 4 decided
+    assert "申报学时：6 学时" in reviewer.text and "已通过 ✅ 4 学时" in reviewer.text
     assert await verified(ctx, world.claimant) == 4
     [told] = await notices_to(ctx, world.claimant_account)
     assert told["args"]["hours"] == "4"
@@ -355,7 +371,7 @@ async def test_a_duplicate_flag_needs_approve_anyway(
     assert "疑似与已导入的学时重复" in reviewer.text
     assert (await record(ctx, c.id)).status == "pending"
     await reviewer.press("仍然通过")
-    assert "已审验通过" in reviewer.text
+    assert "已通过 ✅ 12 学时" in reviewer.text
     assert (await record(ctx, c.id)).status == "approved"
 
 
@@ -522,3 +538,96 @@ async def test_two_reviewers_pressing_approve_at_once_give_one_decision(
     told = await notices_to(ctx, world.claimant_account)
     assert len(told) == len(claims)
     assert await verified(ctx, world.claimant) == 12 * len(claims)
+
+
+# ------------------------------------------------------------------ issue 17 item 21
+
+
+def with_2025_policy(ctx: AppContext, tmp_path: Path, when: Any) -> AppContext:
+    """The same database, a 2025 policy beside 2024's (the 2024 file a year on), a clock."""
+    from dataclasses import replace
+
+    from services.policies import shipped_policy_dir
+
+    folder = tmp_path / "policies"
+    folder.mkdir(exist_ok=True)
+    text_2024 = (shipped_policy_dir() / "2024.toml").read_text(encoding="utf-8")
+    (folder / "2025.toml").write_text(
+        text_2024.replace("2025", "2026").replace("2024", "2025"), encoding="utf-8"
+    )
+    return replace(ctx, policies=PolicyBook.load(folder), clock=lambda: when)
+
+
+def cards(out: Outcome) -> list[str]:
+    return [r.text for r in out.replies if r.text.startswith("📄")]
+
+
+async def test_open_years_first_oldest_first_closed_years_after_and_labelled(
+    ctx: AppContext, world: World, tmp_path: Path
+) -> None:
+    """In May 2025 the 2024 claims can no longer be reviewed: they come after 2025's, under a
+    heading, each flagged, without buttons; paging keeps that order."""
+    old = [
+        await claim(ctx, world.claimant, title=f"旧年度{n}", **on_day(date(2024, 9, n + 1)))
+        for n in range(2)
+    ]
+    may = with_2025_policy(ctx, tmp_path, shanghai(2025, 5, 6, 10))
+    new = [
+        await claim(
+            may, world.claimant, year=2025, title=f"新年度{n}", **on_day(date(2025, 4, n + 1))
+        )
+        for n in range(4)
+    ]
+    reviewer = Chat(Engine(may), REVIEWER1)
+    out = await reviewer.send("/review")
+    shown = cards(out)
+    assert [f"#{c.id}（2025 年度）" in t for c, t in zip(new, shown, strict=False)] == [True] * 4
+    assert f"#{old[0].id}（2024 年度）" in shown[4] and "审验已于 2025-03-31 截止" in shown[4]
+    texts = [r.text for r in out.replies]
+    head = texts.index(next(t for t in texts if "审验已截止" in t))
+    assert texts.index(shown[3]) < head < texts.index(shown[4])
+    assert f"rv:ok:{old[0].id}" not in data_of(out)
+    assert "本页全部通过（4 条）" in "".join(b.label for b in reviewer.buttons())
+    await reviewer.press("下一页")
+    [rest] = cards(reviewer.last)
+    assert f"#{old[1].id}（2024 年度）" in rest and "审验已截止" in reviewer.text
+
+
+async def test_the_count_after_each_decision_is_the_new_count(
+    ctx: AppContext, world: World, chat: Callable[..., Chat]
+) -> None:
+    claims = [
+        await claim(ctx, world.claimant, title=f"计数{n}", **on_day(date(2024, 8, n + 1)))
+        for n in range(4)
+    ]
+    reviewer = chat(REVIEWER1)
+    await reviewer.send("/review")
+    assert "以上是 4 条待审验登记" in reviewer.text
+    await reviewer.press_data(f"rv:ok:{claims[0].id}")
+    assert "本页还有 3 条待审验登记（已审验 1 条）" in reviewer.text
+    assert "本页全部通过（3 条）" in "".join(b.label for b in reviewer.buttons())
+    await reviewer.press_data(f"rv:no:{claims[1].id}")
+    await reviewer.press("证明材料不清晰")
+    assert "本页还有 2 条待审验登记（已审验 2 条）" in reviewer.text
+    # another reviewer decides one meanwhile: the next count says so too
+    await decide(ctx, world.reviewer2, claims[2].id, True)
+    await reviewer.press_data(f"rv:no:{claims[3].id}")
+    await reviewer.send("与本单位工作无关")
+    assert "本页的 4 条登记都已审验" in reviewer.text
+    assert "全部通过" not in "".join(b.label for b in reviewer.buttons())
+    # the typed reason: a new message, the decided card
+    decided = next(t for t in cards(reviewer.last) if f"#{claims[3].id}" in t)
+    assert "已退回：与本单位工作无关（您于 2024-11-20 10:00 审验）" in decided
+
+
+async def test_english_decided_card_and_hours_unit(
+    ctx: AppContext, world: World, chat: Callable[..., Chat]
+) -> None:
+    c = await claim(ctx, world.claimant)
+    async with ctx.db.transaction() as s:
+        await s.execute(update(Account).where(Account.id == world.reviewer1).values(language="en"))
+    reviewer = chat(REVIEWER1)
+    out = await reviewer.send("/review")
+    assert "Hours claimed: 12 hours" in cards(out)[0]
+    out = await reviewer.press_data(f"rv:ok:{c.id}")
+    assert "Approved ✅ 12 hours (decided by you, 2024-11-20 10:00)" in out.replies[0].text

@@ -88,6 +88,17 @@ def press_under(api: FakeBotApi, chat: int, card: Call, label: str) -> None:
     raise LookupError(f"no {label!r} under the card")
 
 
+async def edited(api: FakeBotApi, card: Call, text: str, since: int) -> Call:
+    """The edit of the message `card` (or of a message pressed on it) that shows `text`."""
+    return await api.wait_for(
+        "editMessageText",
+        lambda c: (
+            c.params.get("chat_id") == card.params.get("chat_id") and text in c.params["text"]
+        ),
+        since=since,
+    )
+
+
 async def claim(
     api: FakeBotApi, title: str, day: str, hours: str, pdf: bytes, file_name: str
 ) -> None:
@@ -189,16 +200,20 @@ async def test_claim_review_and_import_as_people_use_them(
         # ---- approve one from its own card; the year shows the verified hours
         mark = api.mark()
         press_under(api, REVIEWER, cards[good], "✅ 通过")
-        await said(api, REVIEWER, f"登记 #{good}", mark)
-        await said(api, REVIEWER, "已审验通过，计 12 学时", mark)
+        approved = await edited(api, cards[good], "已通过 ✅ 12 学时", mark)
+        assert approved.params["text"].startswith(f"📄 登记 #{good}")
+        await said(api, REVIEWER, "本页还有 1 条待审验登记（已审验 1 条）", mark)
         await progress(api, "合计：87 / 90 学时")
 
-        # ---- reject the other with a common reason
+        # ---- reject the other with a common reason: its card asks, then says what was decided
         mark = api.mark()
         press_under(api, REVIEWER, cards[poor], "❌ 不通过")
-        await said(api, REVIEWER, "不通过的理由", mark)
-        rejected = await tap(api, REVIEWER, "证明材料不清晰", "未通过")
-        assert f"#{poor}" in rejected and "证明材料不清晰" in rejected
+        asking = await edited(api, cards[poor], "不通过的理由", mark)
+        mark = api.mark()
+        press_under(api, REVIEWER, asking, "证明材料不清晰")
+        rejected = await edited(api, cards[poor], "已退回：证明材料不清晰", mark)
+        assert rejected.params["text"].startswith(f"📄 登记 #{poor}")
+        await said(api, REVIEWER, "本页的 2 条登记都已审验", mark)
         await progress(api, "合计：87 / 90 学时")
 
         # ---- both decisions reach 张伟, once each

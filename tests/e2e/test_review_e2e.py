@@ -99,10 +99,16 @@ async def test_reviewer_approves_from_the_button_and_the_year_shows_the_hours(
 
         mark = api.mark()
         api.press(REVIEWER, "✅ 通过")
-        await api.wait_for(
-            "sendMessage", lambda c: "已审验通过，计 12 学时" in c.params["text"], since=mark
-        )
         await api.wait_for("editMessageReplyMarkup", since=mark)  # the claim's buttons go
+        # and the card itself says what was decided (issue 17 item 21)
+        decided = await api.wait_for(
+            "editMessageText",
+            lambda c: c.params.get("message_id") == card.params["_result"]["message_id"],
+            since=mark,
+        )
+        assert f"登记 #{claim_id}" in decided.params["text"]
+        assert "已通过 ✅ 12 学时（您于" in decided.params["text"]
+        assert not decided.params.get("reply_markup")
 
         mark = api.mark()
         api.send_text(CLAIMANT, "/progress")
