@@ -45,6 +45,10 @@ async def test_agreeing_records_the_version_then_binds(ctx: AppContext, roster, 
     await c.send("/start")
     await c.press("阅读全文")
     assert "处理者" in c.text and "✅ 同意" in [b.label for b in c.buttons()]
+    # the notice is Markdown: its heading and bold labels read as text, not as marks
+    full = c.last.replies[0].text
+    assert full.startswith("个人信息处理告知") and "\n\n处理者：" in full
+    assert "**" not in full and "#" not in full
     await c.press("✅ 同意")
     assert "身份证号码" in c.text
     await c.send(roster.zhang_number)

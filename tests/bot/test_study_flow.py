@@ -6,7 +6,10 @@ the attempt's stored option order, never from the buttons."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import dataclasses
+import io
+import json
 import re
 from datetime import date, timedelta
 from fractions import Fraction
@@ -21,11 +24,24 @@ from bot.flows.study import REFUSAL_REASONS, STUDY
 from core.exam import QuestionKind
 from core.idnumber import make_id_number, mask_id_number
 from services.context import AppContext
-from services.courses import mandatory_course, mark_chapter_read
+from services.courses import (
+    elective_check,
+    electives,
+    mandatory_course,
+    mark_chapter_read,
+    submit_elective_check,
+)
 from services.exam import answer, exam_status, start_or_resume_attempt, submit
 from services.i18n import LANGUAGES, translator
 from services.notify import render_notice
-from services.question_bank import seed_demo_content
+from services.policies import PolicyBook
+from services.policy_admin import draft_text
+from services.question_bank import (
+    demo_content_file,
+    import_courses,
+    import_questions,
+    seed_demo_content,
+)
 from storage.db import Database
 from storage.exam_models import RemedialRequest
 from storage.models import (
@@ -698,3 +714,164 @@ async def test_flow_state_holds_no_answer(ctx, chat):
     for nonce, flow, _step, memo in recent:
         assert re.fullmatch(r"[0-9a-f]{4}", nonce)
         assert set(memo) <= ({"aid", "year", "kind"} if flow == STUDY.name else set())
+
+
+# ------------------------------------------------------------------------------ issue 17
+
+
+async def open_2025(ctx: AppContext, tmp_path: Any) -> None:
+    """6 January 2025: a (demo) 2025 policy with the same content, and 2024 in make-up."""
+    january = ctx.now().replace(year=2025, month=1, day=6)
+    ctx.clock = lambda: january
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    template = ctx.policies.paths[2024].read_text(encoding="utf-8")
+    (folder / "2025.toml").write_text(draft_text(template, 2024, 2025, demo=True), "utf-8")
+    ctx.policies = PolicyBook.load(folder)
+    assert 2025 in ctx.policies
+    courses = json.loads(demo_content_file("course-2024.json").read_text(encoding="utf-8"))
+    for course in courses:
+        course["year"] = 2025
+    course_file = tmp_path / "course-2025.json"
+    course_file.write_text(json.dumps(courses, ensure_ascii=False), encoding="utf-8")
+    await import_courses(ctx, course_file, actor="test")
+    text = demo_content_file("questions-2024.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for row in rows:
+        row["year"] = "2025"
+    questions_file = tmp_path / "questions-2025.csv"
+    with questions_file.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    await import_questions(ctx, questions_file, actor="test")
+
+
+async def complete_elective(ctx: AppContext, pid: int, course_id: int) -> bool:
+    """Read an elective and pass its check through the services; whether that credited."""
+    view = await mark_chapter_read(ctx, pid, course_id, 1)
+    for chapter in view.chapters[1:]:
+        view = await mark_chapter_read(ctx, pid, course_id, chapter.seq)
+    async with ctx.db.transaction() as s:
+        by_id = {q.id: list(q.answer) for q in await s.scalars(select(Question))}
+    answers = {q.id: by_id[q.id] for q in await elective_check(ctx, pid, course_id)}
+    result = await submit_elective_check(ctx, pid, course_id, answers)
+    assert result.passed
+    return result.electives_credited
+
+
+async def test_last_make_up_elective_is_counted_for_the_make_up_year(ctx, chat, tmp_path):
+    """Item 15: finishing the last make-up elective said "还有 5 门选修课未完成" and showed the
+    next year's list; it says the make-up year is done and stays on it."""
+    c, pid = await learner(ctx, chat)
+    await open_2025(ctx, tmp_path)
+    view = await electives(ctx, pid)
+    assert view.year == 2024  # make-up first
+    courses = [course for group in view.groups for course in group.courses]
+    for course in courses[:-1]:
+        assert not await complete_elective(ctx, pid, course.id)
+    await c.send("/study")
+    await c.press("选修课")
+    assert "2024 年度选修课：已完成 4 / 5 门" in c.text and "2024 年度的补学" in c.text
+    await c.press(courses[-1].title)
+    await c.press("已读完本课程")
+    await _answer_check(c, ctx, right=True)
+    await _answer_check(c, ctx, right=True)
+    assert "全部选修课已完成，10 学时已计入 2024 年度（补学年度）" in c.text
+    assert "未完成" not in c.text
+    assert "2024 年度选修课：已完成 5 / 5 门" in c.text  # the year just done stays on screen
+    assert "2025 年度的选修课已经开放" in c.text
+    async with ctx.db.transaction() as s:
+        years = list(
+            await s.scalars(
+                select(HourRecord.year).where(
+                    HourRecord.person_id == pid, HourRecord.subject == "public_elective"
+                )
+            )
+        )
+    assert years == [2024]
+    await c.press("2025 年度选修课")
+    assert "2025 年度选修课：已完成 0 / 5 门" in c.text
+    # the study screen: the make-up year's electives are said to be done before 2025's count
+    await c.send("/study")
+    assert "补学补考 2024 年度" in c.text
+    assert "✅ 2024 年度选修课 10 学时已计入" in c.text
+    assert "选修课按 2025 年度计" in c.text and "已完成 0 / 5 门" in c.text
+
+
+async def test_stale_exam_answer_after_my_hours_shows_the_current_question(ctx, chat):
+    """Item 17: an answer button tapped after a look at 我的学时 was "expired" with no way
+    back; it shows the question that is current, and records nothing."""
+    c, pid = await learner(ctx, chat)
+    await read_course(ctx, pid)
+    await c.send("/study")
+    await c.press("开始考试")
+    await answer_current(c, ctx, pid)
+    old = [b.data for b in c.buttons() if re.search(r":(a1_\d|t1_\d)$", b.data)]
+    await c.send("/progress")
+    assert "考试机会剩余" in c.text
+    out = await c.press_data(old[0])
+    assert "考试仍在进行，这是当前的题目" in c.text and f"第 2 / {QUESTIONS} 题" in c.text
+    assert out.notice is not None
+    attempt = await current_attempt(ctx, pid)
+    assert attempt.position == 1 and list(attempt.answers) == ["0"]  # nothing recorded
+    await answer_current(c, ctx, pid)  # the new message's buttons answer it
+    assert f"第 3 / {QUESTIONS} 题" in c.text
+    # the old button again, while the exam is on screen: the current question, unchanged
+    await c.press_data(old[0])
+    assert "考试仍在进行" in c.text and f"第 3 / {QUESTIONS} 题" in c.text
+    await answer_current(c, ctx, pid)
+    assert (await current_attempt(ctx, pid)).position == 3
+
+
+async def test_old_start_button_after_three_failures_names_remedial_study(ctx, chat):
+    """Item 17: the old "开始考试（第 3 次）" after the third failure says the attempts are used
+    and offers 补学补考 (then says the request is waiting)."""
+    c, pid = await learner(ctx, chat)
+    await read_course(ctx, pid)
+    for _ in range(2):
+        await take_exam_by_services(ctx, pid, right=False)
+    await c.send("/study")
+    third = c.button("开始考试（第 3 次）").data
+    await take_exam_in_chat(c, ctx, pid, right=False)
+    assert "考试机会已用完" in c.text
+    await c.press_data(third)
+    assert "3 次考试机会已经用完，不能再开始考试" in c.text and "申请补学补考" in c.text
+    assert await count(ctx, ExamAttempt) == 3
+    await c.press("申请补学补考")
+    assert "补学补考申请已提交" in c.text
+    await c.press_data(third)
+    assert "补学补考申请正在等待管理员审核" in c.text
+    assert await count(ctx, ExamAttempt) == 3 and await count(ctx, RemedialRequest) == 1
+
+
+async def test_stale_elective_button_outside_the_study_screens_leads_to_the_electives(ctx, chat):
+    c, _pid = await learner(ctx, chat)
+    await c.send("/study")
+    await c.press("选修课")
+    first = next(b for b in c.buttons() if b.label.startswith("▫️"))
+    await c.send("/menu")
+    await c.press_data(first.data)
+    assert "以下是您现在的选修课" in c.text and "2024 年度选修课：已完成 0 / 5 门" in c.text
+    await c.press(first.label)  # the list's buttons work
+    assert "第 1 / 1 章" in c.text
+
+
+async def test_markdown_chapter_is_shown_as_chat_text(ctx, chat):
+    """Item 20: course texts in Markdown are shown without their marks."""
+    c, pid = await learner(ctx, chat)
+    async with ctx.db.transaction() as s:
+        course = await mandatory_course(ctx.within(s), pid)
+        chapter = await s.scalar(
+            select(Chapter).where(Chapter.course_id == course.id, Chapter.seq == 1)
+        )
+        assert chapter is not None
+        chapter.body = (
+            "## 五通\n\n**政策沟通**是基础。\n\n- 设施联通\n- 贸易畅通\n\n"
+            "详见[白皮书](https://example.org/bri)。"
+        )
+    await c.send("/study")
+    await c.press("继续学习（第 1 章）")
+    assert "▌五通" in c.text and "政策沟通是基础。" in c.text
+    assert "• 设施联通\n• 贸易畅通" in c.text and "白皮书（https://example.org/bri）" in c.text
+    assert "**" not in c.text and "##" not in c.text and "](" not in c.text
