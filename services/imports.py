@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -24,10 +24,10 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.hours import InvalidHours, format_hours, parse_hours
+from core.hours import InvalidHours, format_hours, from_half_units, parse_hours, to_half_units
 from core.idnumber import InvalidIdNumber, mask_id_number, parse_id_number
 from core.records import check_record, dedup_key, parse_subject
-from core.rules import RecordStatus, Subject
+from core.rules import Policy, RecordStatus, Subject
 from core.text import (
     CITY_MAX,
     COURSE_CODE_MAX,
@@ -361,11 +361,30 @@ class HourRow:
     unit_code: str = ""  # the optional 单位代码 column, parsed
 
 
+@dataclass(frozen=True)
+class HourRules:
+    """What checking an hours file needs, without the database or the clock: picklable, so
+    that a worker process can check a large file while the bot's event loop goes on."""
+
+    policies: Mapping[int, Policy]
+    day: date
+
+    def today(self) -> date:
+        return self.day
+
+
+def hour_rules(ctx: AppContext) -> HourRules:
+    return HourRules({year: ctx.policies[year] for year in ctx.policies}, ctx.today())
+
+
+Rules = AppContext | HourRules
+
+
 class _CachedParsers:
     """A file of 100,000 rows holds far fewer distinct ID numbers, hours and dates: each
     distinct value is checked once (the check itself stays the core's)."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: Rules) -> None:
         self.today = ctx.today()
         self._ids: dict[str, str | InvalidIdNumber] = {}
         self._hours: dict[str, Fraction | InvalidHours] = {}
@@ -398,7 +417,7 @@ class _CachedParsers:
 
 
 def _parse_hour_row(
-    ctx: AppContext, row: Row, source: str, problems: list[RowProblem], cache: _CachedParsers
+    ctx: Rules, row: Row, source: str, problems: list[RowProblem], cache: _CachedParsers
 ) -> HourRow | None:
     v = row.values
     before = len(problems)
@@ -500,9 +519,57 @@ class CheckedHourRows:
     parsed: list[HourRow]
     names: dict[str, tuple[str, int]]  # ID number -> (name, first line)
     problems: list[RowProblem]
+    rows: int = 0  # data rows in the file
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # sent back from a worker process: plain tuples pickle many times faster than
+        # 200,000 dataclasses holding Fractions and dates
+        flat = [
+            (
+                h.line,
+                h.id_number,
+                h.name,
+                h.year,
+                h.subject.value,
+                h.course_code,
+                h.title,
+                to_half_units(h.hours),
+                h.completed_on.toordinal(),
+                h.key,
+                h.unit_code,
+            )
+            for h in self.parsed
+        ]
+        problems = [(p.line, p.reason, p.args) for p in self.problems]
+        return (_checked_from, (flat, self.names, problems, self.rows))
 
 
-def validate_hour_rows(ctx: AppContext, rows: Sequence[Row], source: str) -> CheckedHourRows:
+def _checked_from(
+    flat: list[tuple[Any, ...]],
+    names: dict[str, tuple[str, int]],
+    problems: list[tuple[int, str, dict[str, Any]]],
+    rows: int,
+) -> CheckedHourRows:
+    parsed = [
+        HourRow(
+            line,
+            id_number,
+            name,
+            year,
+            Subject(subject),
+            code,
+            title,
+            from_half_units(halves),
+            date.fromordinal(day),
+            key,
+            unit_code,
+        )
+        for line, id_number, name, year, subject, code, title, halves, day, key, unit_code in flat
+    ]
+    return CheckedHourRows(parsed, names, [RowProblem(*p) for p in problems], rows)
+
+
+def validate_hour_rows(ctx: Rules, rows: Sequence[Row], source: str) -> CheckedHourRows:
     """Every per-row and within-file check of an hours import; shared by `import_hours` and the
     organiser's preview in the bot, so both report the same bad lines."""
     problems: list[RowProblem] = []
@@ -523,7 +590,16 @@ def validate_hour_rows(ctx: AppContext, rows: Sequence[Row], source: str) -> Che
             problems.append(RowProblem(hr.line, "name-differs", {"other": first[1]}))
             continue
         parsed.append(hr)
-    return CheckedHourRows(parsed, names, problems)
+    return CheckedHourRows(parsed, names, problems, len(rows))
+
+
+def check_hours_file(
+    path: Path, source: str, rules: Rules, rows_allowed: int | None = None
+) -> CheckedHourRows:
+    """Read and check an hours file, everything but the database look-ups: what a worker
+    process does for the bot (pass an HourRules there)."""
+    rows = read_table(path, HOUR_COLUMNS, optional=HOUR_OPTIONAL, rows_allowed=rows_allowed)
+    return validate_hour_rows(rules, rows, source)
 
 
 async def hour_units(
@@ -545,10 +621,6 @@ async def hour_units(
         else:
             found.setdefault(hr.id_number, unit.id)
     return found
-
-
-def read_hour_rows(path: Path) -> list[Row]:
-    return read_table(path, HOUR_COLUMNS, optional=HOUR_OPTIONAL)
 
 
 def check_source(source: str) -> str:
@@ -577,16 +649,17 @@ async def import_hours(
     *,
     source: str,
     actor: str = "cli",
-    rows: Sequence[Row] | None = None,
+    checked: CheckedHourRows | None = None,
 ) -> ImportResult:
     """Hours from an organiser, an industry system, or the public-subject system (migration).
-    Unknown people are created from the row and linked when they bind in the bot. `rows`:
-    the file already read (in a worker process, by the bot), else it is read here."""
+    Unknown people are created from the row and linked when they bind in the bot. `checked`:
+    the file already read and checked with this source (in a worker process, by the bot),
+    else it is done here."""
     source = check_source(source)
-    if rows is None:
-        rows = read_hour_rows(path)
-    checked = validate_hour_rows(ctx, rows, source)
+    if checked is None:
+        checked = check_hours_file(path, source, ctx)
     parsed, names, problems = checked.parsed, checked.names, checked.problems
+    problems = list(problems)  # the caller's copy stays as it was
     hashes = {i: ctx.ids.lookup_hash(i) for i in names}
     now = ctx.now()
     async with _raced(), ctx.db.transaction() as session:
@@ -622,7 +695,7 @@ async def import_hours(
             )
             existing_keys.update((pid, key) for pid, key in result.all())
 
-        batch = _batch("hours", path, len(rows), 0, actor, ctx, source=source)
+        batch = _batch("hours", path, checked.rows, 0, actor, ctx, source=source)
         session.add(batch)
         await session.flush()
         records = []
@@ -669,9 +742,9 @@ async def import_hours(
             data={
                 "file": path.name,
                 "source": source,
-                "rows": len(rows),
+                "rows": checked.rows,
                 "added": len(records),
                 "people_created": len(new_people),
             },
         )
-    return ImportResult(len(rows), len(records), 0, len(parsed) - len(records), len(new_people))
+    return ImportResult(checked.rows, len(records), 0, len(parsed) - len(records), len(new_people))

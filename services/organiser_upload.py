@@ -40,8 +40,7 @@ from services.claims import (
 )
 from services.context import AppContext
 from services.imports import (
-    HOUR_COLUMNS,
-    HOUR_OPTIONAL,
+    CheckedHourRows,
     HourRow,
     ImportRaced,
     ImportRejected,
@@ -49,12 +48,12 @@ from services.imports import (
     RowProblem,
     _chunks,
     _people_by_hash,
+    check_hours_file,
+    hour_rules,
     hour_units,
     import_hours,
-    read_hour_rows,
-    validate_hour_rows,
 )
-from services.tabular import Row, TableError, read_table_in_worker
+from services.tabular import TableError, in_file_worker, max_rows
 from storage.db import SessionScope
 from storage.models import Account, HourRecord, ImportBatch, Role
 
@@ -193,11 +192,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def _read(path: Path, in_worker: bool) -> list[Row]:
-    # in the bot: a worker process, so parsing a large file never blocks the event loop
+async def _check(
+    ctx: AppContext, path: Path, source: str, in_worker: bool
+) -> CheckedHourRows:
+    """The file read and checked, as import_hours would (the very same checks). In the bot: a
+    worker process, so that a large file never blocks the event loop."""
     if in_worker:
-        return await read_table_in_worker(path, HOUR_COLUMNS, optional=HOUR_OPTIONAL)
-    return read_hour_rows(path)
+        return await in_file_worker(check_hours_file, path, source, hour_rules(ctx), max_rows())
+    return check_hours_file(path, source, ctx)
 
 
 async def previous_import(ctx: AppContext, source: str, digest: str) -> PreviousImport | None:
@@ -236,10 +238,9 @@ async def preview_upload(
             digest, source, earlier.rows, 0, 0, Fraction(0), earlier.rows, 0, (), None, earlier
         )
     try:
-        rows = await _read(path, in_worker)
+        checked = await _check(ctx, path, source, in_worker)
     except TableError as exc:
         return UploadPreview(digest, source, 0, 0, 0, Fraction(0), 0, 0, (), exc)
-    checked = validate_hour_rows(ctx, rows, source)  # the very checks import_hours makes
     parsed, names, problems = checked.parsed, checked.names, checked.problems
     hashes = {i: ctx.ids.lookup_hash(i) for i in names}
     already = duplicates = 0
@@ -287,7 +288,7 @@ async def preview_upload(
     return UploadPreview(
         sha256=digest,
         source=source,
-        rows=len(rows),
+        rows=checked.rows,
         people=len(names),
         people_new=sum(1 for h in hashes.values() if h not in people),
         hours_total=sum((hr.hours for hr in parsed), Fraction(0)),
@@ -321,10 +322,10 @@ async def confirm_upload(
     if expected_sha256 is not None and _digest(path) != expected_sha256:
         raise UploadRefused("file_changed")
     actor = _actor(organiser_account_id)
-    rows = await _read(path, in_worker)
+    checked = await _check(ctx, path, source, in_worker)
     async with ctx.db.transaction() as session:
         before = await session.scalar(select(ImportBatch.id).order_by(ImportBatch.id.desc()))
-    result = await import_hours(ctx, path, source=source, actor=actor, rows=rows)
+    result = await import_hours(ctx, path, source=source, actor=actor, checked=checked)
     digest = _digest(path)
     async with ctx.db.transaction() as session:
         # the batch import_hours just wrote: this actor, file and source, after `before`

@@ -5,26 +5,29 @@ anything is parsed: an XLSX is a ZIP whose declared inflated sizes and sheet dim
 checked first (a 2 MB file can inflate to gigabytes), rows are capped (CEBOT_IMPORT_MAX_ROWS)
 and a cell longer than any column is refused with its line. XLSX is read with python-calamine
 (Rust; about 19 times faster than openpyxl on a 200,000-row sheet, see the module's tests).
-In the bot, `read_table_in_worker` parses in a worker process, off the event loop and outside
-any transaction.
+In the bot, `in_file_worker` reads and checks in a worker process, off the event loop and
+outside any transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.text import CELL_MAX
 from services.worker_pool import WorkerPool
 
+T = TypeVar("T")
 DEFAULT_MAX_ROWS = 200_000
 # Inflated bytes an XLSX may declare per allowed row (a 200,000-row, 8-column sheet of inline
 # strings inflates to about 90 MB): more means a bomb or a file far beyond the row cap.
@@ -200,25 +203,34 @@ def read_table(
     return result
 
 
-# A worker process for parsing, so that a large file never blocks the bot's event loop; one
-# is enough (uploads are rare), more queue.
-_pool = WorkerPool(lambda: 1)
+# A worker process for reading and checking files, so that a large one never blocks the bot's
+# event loop; one is enough (uploads are rare), more queue. The checks above bound what a file
+# may make it parse; the worker's own limits are the last defence: its address space (a cell
+# that inflates past them fails that job alone, as MemoryError or a dead worker) and a timeout.
+FILE_WORKER_MEMORY = 2 * 1024**3
+FILE_TIMEOUT = 300.0  # seconds: a legitimate 200,000-row file takes about 15 on a busy machine
 
 
-async def read_table_in_worker(
-    path: Path,
-    columns: Mapping[str, tuple[str, ...]],
-    *,
-    optional: Sequence[str] = (),
-) -> list[Row]:
-    """read_table in a worker process (TableError crosses back as it is)."""
-    return await _pool.run(_read_in_worker, path, dict(columns), tuple(optional), max_rows())
+def _limit_memory(limit: int) -> None:
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):  # a platform without RLIMIT_AS
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _read_in_worker(
-    path: Path, columns: dict[str, tuple[str, ...]], optional: tuple[str, ...], allowed: int
-) -> list[Row]:
-    return read_table(path, columns, optional=optional, rows_allowed=allowed)
+_pool = WorkerPool(lambda: 1, initializer=_limit_memory, initargs=lambda: (FILE_WORKER_MEMORY,))
+
+
+async def in_file_worker(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) in the file worker process. TableError crosses back as it is; a worker that
+    died on the file, or ran out of memory or time on it, is the file's fault: TableError."""
+    try:
+        result: T = await _pool.run(fn, *args, timeout=FILE_TIMEOUT)
+    except (BrokenProcessPool, MemoryError) as exc:
+        raise TableError("unreadable") from exc
+    except TimeoutError as exc:
+        raise TableError("timeout", seconds=int(FILE_TIMEOUT)) from exc
+    return result
 
 
 def parse_date(text: str) -> date | None:
