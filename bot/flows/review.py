@@ -465,6 +465,17 @@ async def _all_choice(turn: Turn, event: Event) -> None:
     lines = [
         turn.t("rvw-all-done", approved=approved, already=already, refused=len(result.refused))
     ]
+    # the page's cards cannot all be edited from here: say which claim got what
+    for decision in result.decided:
+        if not decision.already_decided:
+            lines.append(
+                turn.t(
+                    "rvw-all-approved-line",
+                    id=decision.record_id,
+                    title=decision.title,
+                    hours=format_hours(decision.hours),
+                )
+            )
     for record_id, exc in sorted(result.refused.items()):
         lines.append(turn.t("rvw-all-refused-line", id=record_id, reason=_refusal_text(turn, exc)))
     turn.finish()

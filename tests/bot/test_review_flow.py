@@ -282,6 +282,8 @@ async def test_approve_all_shown_with_a_confirmation(
     await reviewer.press("本页全部通过")
     await reviewer.press("确认")
     assert "已通过 2 条；已由他人审验 1 条；未能通过 0 条" in reviewer.text
+    assert f"✅ #{claims[1].id}“培训1”：已通过 12 学时" in reviewer.text
+    assert f"#{claims[0].id}“" not in reviewer.text  # decided by the other reviewer
     assert all([(await record(ctx, c.id)).status == "approved" for c in claims])
     assert await verified(ctx, world.claimant) == 36
     # the two decided here are told here (the service call above queued nothing)

@@ -41,6 +41,7 @@ rvw-what-next = Any other claims to review?
 rvw-all-confirm = Approve the { $count } claims on this page at the hours claimed? Claims flagged as possible duplicates, or of people not yet confirmed as members, are not approved; decide those one by one.
 rvw-all-done = Approved { $approved }; already decided by someone else { $already }; not approved { $refused }. The claimants of the approved claims are told.
 rvw-all-refused-line = #{ $id }: { $reason }
+rvw-all-approved-line = ✅ #{ $id } "{ $title }": approved at { $hours } hours
 rvw-decided-approved = Approved ✅ { $hours } hours (decided by { $who }, { $at })
 rvw-decided-rejected = Returned: { $reason } (decided by { $who }, { $at })
 rvw-decided-told = The claimant is told.

@@ -41,6 +41,7 @@ rvw-what-next = 还有其他待审验的登记吗？
 rvw-all-confirm = 确认按申报学时通过本页 { $count } 条登记？疑似重复或人员尚未确认的登记不会通过，需逐条处理。
 rvw-all-done = 已通过 { $approved } 条；已由他人审验 { $already } 条；未能通过 { $refused } 条。已通过的登记已通知申报人。
 rvw-all-refused-line = #{ $id }：{ $reason }
+rvw-all-approved-line = ✅ #{ $id }“{ $title }”：已通过 { $hours } 学时
 rvw-decided-approved = 已通过 ✅ { $hours } 学时（{ $who }于 { $at } 审验）
 rvw-decided-rejected = 已退回：{ $reason }（{ $who }于 { $at } 审验）
 rvw-decided-told = 已通知申报人。
