@@ -22,7 +22,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.flows.base import BUTTONS, Button, Event, Flow, Keyboard, Reply, StaleTap, Step, Turn
+from bot.flows.base import (
+    BUTTONS,
+    PAUSED,
+    Button,
+    Event,
+    Flow,
+    Keyboard,
+    Reply,
+    StaleTap,
+    Step,
+    Turn,
+)
 from bot.flows.chat_text import markdown_to_chat
 from bot.flows.features import Feature, register
 from bot.flows.keyboards import back_to_menu, main_menu
@@ -123,8 +134,12 @@ def _study_buttons(turn: Turn) -> Keyboard:
 
 
 def _enter(turn: Turn, step: str, **data: Any) -> None:
-    """Enter a step with fresh data (its prompt is shown at the end of the turn)."""
+    """Enter a step with fresh data (its prompt is shown at the end of the turn). A draft
+    left waiting elsewhere (a claim paused by a menu button) keeps waiting."""
+    paused = turn.data.get(PAUSED)
     turn.data = dict(data)
+    if paused:
+        turn.data[PAUSED] = paused
     turn.goto(FLOW, step)
 
 
@@ -1054,7 +1069,8 @@ async def _stale_tap(turn: Turn, tap: StaleTap) -> bool:
     pid = await _person_id(turn)
     if pid is None:
         return True
-    if tap.memo.get("kind") == "e" or tap.step in ("electives", "elective", "check"):
+    electives_tap = tap.step in ("electives", "elective", "check") or tap.memo.get("kind") == "e"
+    if electives_tap or (tap.step == "home" and tap.value == "electives"):
         turn.say("stu-stale-electives")
         _to_electives(turn, tap.memo.get("year"))
     else:
