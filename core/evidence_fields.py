@@ -329,9 +329,55 @@ _NEXT_LABEL = re.compile(rf"(?:{_LABELS}):?")
 _TRIM = " :：,，。.;；、'\"“”‘’《》「」()（）[]【】-—_"
 
 
-def _labelled(lines: Sequence[str], labels: str, *, colon: bool = True) -> str | None:
+# brackets a title may hold: trimmed from its ends only when they pair with nothing there
+_OPENERS = {"(": ")", "（": "）", "【": "】", "《": "》", "「": "」", "[": "]", "〔": "〕"}
+_CLOSERS = {close: open_ for open_, close in _OPENERS.items()}
+_TRIM_NOT_BRACKETS = "".join(ch for ch in _TRIM if ch not in _OPENERS and ch not in _CLOSERS)
+
+
+def _bracket_pairs(text: str) -> dict[int, int]:
+    """Index of each opening bracket -> index of the bracket that closes it."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    for index, ch in enumerate(text):
+        if ch in _OPENERS:
+            stack.append(index)
+        elif ch in _CLOSERS:
+            if stack and text[stack[-1]] == _CLOSERS[ch]:
+                pairs[stack.pop()] = index
+            else:
+                stack.clear()  # a stray closer: nothing before it pairs across it
+    return pairs
+
+
+def strip_keeping_brackets(text: str) -> str:
+    """Trim like `_TRIM`, but a bracket only when it is unpaired or wraps the whole text:
+    "（第二期）培训班（线上）" stays whole, "《护理质量管理》" loses its wrapper, a stray
+    "）" at either end goes."""
+    while True:
+        text = text.strip(_TRIM_NOT_BRACKETS)
+        if not text:
+            return text
+        pairs = _bracket_pairs(text)
+        last = len(text) - 1
+        paired = set(pairs) | set(pairs.values())
+        if last > 0 and pairs.get(0) == last:
+            text = text[1:-1]  # one pair around everything: a wrapper, not part of it
+        elif (text[0] in _OPENERS or text[0] in _CLOSERS) and 0 not in paired:
+            text = text[1:]
+        elif (text[last] in _OPENERS or text[last] in _CLOSERS) and last not in paired:
+            text = text[:-1]
+        else:
+            return text
+
+
+def _labelled(
+    lines: Sequence[str], labels: str, *, colon: bool = True, keep_brackets: bool = False
+) -> str | None:
     """The value after the first of `labels` (in order of preference) that has one; a label
-    alone on its line takes the next line (a layout split in two)."""
+    alone on its line takes the next line (a layout split in two). `keep_brackets`: a
+    bracket that is part of the value (a title's "（第二期）") is not trimmed."""
+    trim = strip_keeping_brackets if keep_brackets else (lambda v: v.strip(_TRIM))
     colon_re = ":" if colon else ":?"
     for label in labels.split("|"):
         # a table cell has no colon: a specific label (4+ characters) opening the line will do
@@ -342,14 +388,14 @@ def _labelled(lines: Sequence[str], labels: str, *, colon: bool = True) -> str |
             if match is None:
                 continue
             value = match[1]
-            if not value.strip(_TRIM) and index + 1 < len(lines):
+            if not trim(value) and index + 1 < len(lines):
                 value = lines[index + 1]
                 if _NEXT_LABEL.match(value):  # the next line is another label, not a value
                     continue
             cut = _NEXT_LABEL.search(value, 1)
             if cut is not None:
                 value = value[: cut.start()]
-            value = value.strip(_TRIM)
+            value = trim(value)
             if value:
                 return value
     return None
@@ -511,28 +557,35 @@ _GENERIC_TITLE = re.compile(r"^(?:培训|学习|会议|课程|项目|培训学�
 def _clean_title(raw: str | None) -> str | None:
     if not raw:
         return None
-    title = re.sub(r"[“”\"《》「」]", "", raw).strip(_TRIM)
+    # quotation marks go; brackets that belong to the title ("（第二期）", "【线上】",
+    # "《民法典》解读") stay whole, only a wrapper or a stray one at an end is trimmed
+    title = strip_keeping_brackets(re.sub(r"[“”\"]", "", raw))
     title = re.sub(r"^(?:的|了)", "", title)
     title = re.sub(r"(?:的)?学习$", "", title) if len(title) > 6 else title
-    title = title.strip(_TRIM)
+    title = strip_keeping_brackets(title)
     if not 2 <= len(title) <= 80 or _HEADER.match(title) or _GENERIC_TITLE.match(title):
         return None
     if _DATE_RE.search(title):
         return None
+    if cjk_count(title):  # NFKC made the certificate's （） half-width: print them as printed
+        title = title.replace("(", "（").replace(")", "）")
     return title
 
 
 def _find_title(lines: Sequence[str], joined: str) -> str | None:
-    title = _clean_title(_labelled(lines, _TITLE_LABELS))
+    title = _clean_title(_labelled(lines, _TITLE_LABELS, keep_brackets=True))
     if title:
         return title
     for text in (*lines, joined):
         match = re.search(
-            rf"参加[^《“\"]{{0,60}}?[《“\"]([^》”\"]{{2,80}})[》”\"]([{CJK}]{{0,8}}?{_TRAINING_WORD})?",
+            rf"参加[^《“\"]{{0,60}}?([《“\"])([^》”\"]{{2,80}})[》”\"]"
+            rf"([{CJK}]{{0,8}}?{_TRAINING_WORD})?",
             text,
         )
         if match:
-            title = _clean_title(match[1] + (match[2] or ""))
+            # a book title's 《》 are part of the name when more follows ("《民法典》解读")
+            quoted = f"《{match[2]}》" if match[1] == "《" else match[2]
+            title = _clean_title(quoted + (match[3] or ""))
             if title:
                 return title
     for pattern in (

@@ -17,6 +17,7 @@ from core.evidence_fields import (
     extract_fields,
     normalise_line,
     parse_number,
+    strip_keeping_brackets,
 )
 from services.synthetic_evidence import HALF_DAY_HOURS
 
@@ -277,6 +278,66 @@ def test_organisers(lines: list[str], organiser: str) -> None:
 )
 def test_titles(lines: list[str], title: str) -> None:
     assert extract_fields(lines, half_day_hours=HALF_DAY_HOURS).title == title
+
+
+@pytest.mark.parametrize(
+    ("lines", "title"),
+    [
+        # issue 17 item 21: full-width brackets are part of the title, never cut in half
+        (
+            ["培训名称：（第二期）基层医疗卫生人员能力提升培训"],
+            "（第二期）基层医疗卫生人员能力提升培训",
+        ),
+        (
+            ["培训名称：基层医疗卫生人员能力提升培训（线上）"],
+            "基层医疗卫生人员能力提升培训（线上）",
+        ),
+        (
+            ["培训名称：【2024】基层医疗卫生人员能力提升培训"],
+            "【2024】基层医疗卫生人员能力提升培训",
+        ),
+        (["培训名称：【线上】护理质量管理研修班】"], "【线上】护理质量管理研修班"),  # a stray 】
+        (["课程名称：《中华人民共和国民法典》解读"], "《中华人民共和国民法典》解读"),
+        (["课程名称：《医疗质量管理（2024版）》解读"], "《医疗质量管理（2024版）》解读"),
+        (["培训名称：（急诊急救能力提升培训班）"], "急诊急救能力提升培训班"),  # a wrapper only
+        (
+            ["于2024年10月8日参加由广西医学会举办的急诊急救能力提升培训班（第二期），共计16学时"],
+            "急诊急救能力提升培训班（第二期）",
+        ),
+        (
+            ["于2024年10月8日参加由广西医学会举办的【线上】急诊急救能力提升培训班，共计16学时"],
+            "【线上】急诊急救能力提升培训班",
+        ),
+        (
+            ["张伟同志于2024年10月8日参加《医疗质量管理（2024版）》专题培训，共计8学时。"],
+            "《医疗质量管理（2024版）》专题培训",
+        ),
+        (
+            ["于2024年10月8日参加“合理用药（基层版）”专题培训，共计8学时。"],
+            "合理用药（基层版）专题培训",
+        ),
+        # OCR read the brackets half-width (or NFKC made them so): shown as the certificate has them
+        (["培训名称：护理质量管理研修班(第一期)"], "护理质量管理研修班（第一期）"),
+    ],
+)
+def test_titles_with_brackets_are_whole(lines: list[str], title: str) -> None:
+    assert extract_fields(lines, half_day_hours=HALF_DAY_HOURS).title == title
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("（第二期）培训班（线上）", "（第二期）培训班（线上）"),
+        ("《护理质量管理》", "护理质量管理"),
+        ("：《护理质量管理》。", "护理质量管理"),
+        ("）培训班（", "培训班"),
+        ("【【线上】培训班", "【线上】培训班"),
+        ("（）", ""),
+        ("", ""),
+    ],
+)
+def test_strip_keeping_brackets(raw: str, kept: str) -> None:
+    assert strip_keeping_brackets(raw) == kept
 
 
 def test_header_and_generic_words_are_not_titles() -> None:
