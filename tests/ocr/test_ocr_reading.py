@@ -198,6 +198,28 @@ async def test_busy_beyond_the_queue_bound(monkeypatch: pytest.MonkeyPatch) -> N
     assert evidence_reading._in_flight == 0
 
 
+def test_the_engine_loads_offline_once_with_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RapidOCR 3 would download a model it does not find: ours come from its wheel, named
+    # explicitly, so no connection is ever tried; the three models are loaded at start
+    import socket
+
+    def no_network(*args: object) -> None:
+        raise AssertionError("the OCR engine tried the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(evidence_reading, "_engine", None)
+    paths = evidence_reading.model_paths()
+    assert all(Path(path).is_file() for path in paths.values()), paths
+    evidence_reading._worker_init(1, 0)
+    engine = evidence_reading._engine
+    stages = (engine.text_det, engine.text_cls, engine.text_rec)
+    for stage in stages:
+        options = stage.session.session.get_session_options()
+        assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert evidence_reading._ocr_boxes(Image.new("RGB", (200, 60), "white")).boxes == []
+    assert (engine.text_det, engine.text_cls, engine.text_rec) == stages  # nothing reloaded
+
+
 # ------------------------------------------------------------------ refusals before any work
 
 
