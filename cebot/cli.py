@@ -59,6 +59,7 @@ app.add_typer(hours_app, name="hours")
 def _register_feature_commands() -> None:
     # feature modules import cebot.cli lazily inside their commands, so this order is safe
     from cebot.cli_admin import register_admin_commands
+    from cebot.cli_backup import backup, restore
     from cebot.cli_certificates import certificates_app
     from cebot.cli_content import courses_app, exam_app, questions_app
     from cebot.cli_ops import doctor
@@ -78,6 +79,8 @@ def _register_feature_commands() -> None:
     app.add_typer(report_app, name="report")
     register_admin_commands(app, people_app)
     app.command("doctor")(doctor)
+    app.command("backup")(backup)
+    app.command("restore")(restore)
 
 
 _register_feature_commands()

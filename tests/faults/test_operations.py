@@ -305,3 +305,129 @@ async def test_deferral_does_not_block_the_sender_slots(ctx: AppContext) -> None
             )
         )
     assert len(waiting) == 4 and all(nb > ctx.now() + timedelta(seconds=20) for nb in waiting)
+
+
+# ------------------------------------------------------------------------------ item 23
+
+
+def test_doctor_refuses_what_telegram_or_an_attacker_would(faults) -> None:
+    from cebot.cli_ops import check_config
+    from cebot.settings import Settings
+
+    strong = "Xq3v_Lw9-Rt2pZk8Hn5mBc7Jd4Fg6Ys1Ua0Ve2Wi9Qo3Tr8"
+    https = "https://bot.example.cn"
+    bad: list[tuple[dict[str, str], str]] = [
+        ({"CEBOT_WEBHOOK_SECRET": "with space"}, "webhook-chars"),
+        ({"CEBOT_WEBHOOK_SECRET": "a/b+c="}, "webhook-chars"),
+        ({"CEBOT_WEBHOOK_SECRET": "密钥"}, "webhook-chars"),
+        ({"CEBOT_WEBHOOK_SECRET": "x" * 257}, "webhook-chars"),
+        ({"CEBOT_SECRET_KEY": "abc"}, "secret-weak"),
+        ({"CEBOT_SECRET_KEY": "k" * 80}, "secret-weak"),
+        ({"CEBOT_SECRET_KEY": "password" * 6}, "secret-weak"),
+        ({"CEBOT_PUBLIC_URL": "http://bot.example.cn"}, "publicurl"),
+        ({"CEBOT_PUBLIC_URL": "http://192.168.1.10:8080"}, "publicurl"),
+        ({"CEBOT_PUBLIC_URL": "bot.example.cn"}, "publicurl"),
+    ]
+    passed = 0
+    for override, key in bad:
+        values = {
+            "CEBOT_PUBLIC_URL": https,
+            "CEBOT_WEBHOOK_SECRET": "good_secret-1",
+            "CEBOT_SECRET_KEY": strong,
+            **override,
+        }
+        levels = {f.key: f.level for f in check_config(Settings(**values))}  # type: ignore[arg-type]
+        passed += levels.get(key) != "fail"
+    # "lost": a bad setting doctor let through
+    faults.record("23 doctor checks settings", tried=len(bad), injected=len(bad), lost=passed)
+    assert passed == 0
+
+
+def test_an_interrupted_backup_never_passes_for_a_good_one(
+    database_url: str, tmp_path: Path, monkeypatch, faults
+) -> None:
+    """Back up the demo province, then fail the next backup at its last step (the disk is
+    full when the file is renamed): nothing half-made is left, the earlier backup is intact
+    and restores into a fresh database with every row."""
+    import os
+    import shutil
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from storage import backup as backups
+    from storage.db import sync_url
+    from storage.models import Base
+
+    if database_url.startswith("postgresql") and shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    monkeypatch.chdir(tmp_path)
+    for key, value in {
+        "CEBOT_DATABASE_URL": database_url,
+        "CEBOT_DATA_DIR": str(tmp_path / "data"),
+        "CEBOT_SECRET_KEY": "Xq3v_Lw9-Rt2pZk8Hn5mBc7Jd4Fg6Ys1Ua0Ve2Wi9Qo3Tr8",
+        "CEBOT_LANGUAGE": "en",
+    }.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    folder = tmp_path / "bk"
+    assert runner.invoke(app, ["backup", "--to", str(folder), "--no-data"]).exit_code == 0
+    good = sorted(folder.iterdir())
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(backups.os, "replace", full_disk)
+        time.sleep(1.1)  # the next backup gets its own timestamp
+        failed = runner.invoke(app, ["backup", "--to", str(folder), "--no-data"])
+    assert sorted(folder.iterdir()) == good  # no .partial, no second file
+    tracebacks = int("Traceback" in failed.output)
+
+    def table_counts(url: str) -> dict[str, int]:
+        engine = create_engine(sync_url(url))
+        try:
+            with engine.connect() as conn:
+                return {
+                    t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
+                    for t in Base.metadata.sorted_tables
+                }
+        finally:
+            engine.dispose()
+
+    admin = None
+    if database_url.startswith("sqlite"):
+        target = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    else:
+        name = f"cebot_restore_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(
+            sync_url(os.environ.get("CEBOT_TEST_POSTGRES_URL", database_url)),
+            isolation_level="AUTOCOMMIT",
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        target = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        monkeypatch.setenv("CEBOT_DATABASE_URL", target)
+        restored = runner.invoke(app, ["restore", str(good[0]), "--yes"])
+        assert restored.exit_code == 0, restored.output
+        before, after = table_counts(database_url), table_counts(target)
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    lost = sum(max(before[t] - after[t], 0) for t in before)
+    duplicated = sum(max(after[t] - before[t], 0) for t in before)
+    faults.record(
+        "23 backup interrupted, restore",
+        tried=sum(before.values()),
+        injected=1,
+        lost=lost,
+        duplicated=duplicated,
+        tracebacks=tracebacks,
+    )
+    assert failed.exit_code == 1 and "could not be written" in failed.stderr
+    assert (lost, duplicated, tracebacks) == (0, 0, 0)
