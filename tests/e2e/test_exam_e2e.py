@@ -168,3 +168,53 @@ async def test_read_the_course_and_pass_the_exam_over_http(
         ensure_ascii=False,
     )
     assert WANG_ID not in sent
+
+
+async def test_a_stale_answer_after_my_progress_leads_back_to_the_question_over_http(
+    ctx: AppContext, fake_api: FakeBotApi, settings: Settings
+) -> None:
+    """Issue 17 item 17 as a learner meets it: an answer button tapped after a look at 我的学时
+    is answered (the toast) and shows the current question again, whose buttons work."""
+    await seed_demo_content(ctx)
+    pid = await add_person(ctx)
+    from services.courses import mandatory_course, mark_chapter_read
+
+    course = await mandatory_course(ctx, pid)
+    for chapter in course.chapters:
+        await mark_chapter_read(ctx, pid, course.id, chapter.seq)
+    api = fake_api
+    async with polling(settings, ctx):
+        mark = api.mark()
+        api.send_text(USER, "/start")
+        await api.wait_for_button(USER, "✅ 同意", since=mark)
+        await press_and_wait(api, "✅ 同意", "身份证号码")
+        api.send_text(USER, WANG_ID)
+        mark = api.mark()
+        api.send_text(USER, "王芳")
+        await api.wait_for_button(USER, "学习与考试", since=mark)
+        await press_and_wait(api, "学习与考试", "已学 4 / 4 章")
+        await press_and_wait(api, "开始考试", f"第 1 / {QUESTIONS} 题")
+        await answer_current(api, ctx, pid)  # the second question is on screen
+        mark = api.mark()
+        api.send_text(USER, "/progress")
+        await api.wait_for("sendMessage", lambda c: "学习进度" in c.params["text"], since=mark)
+
+        mark = api.mark()
+        for value in ("a1_0", "t1_0"):  # whichever kind the second question is
+            try:
+                press_value(api, value)
+                break
+            except LookupError:
+                continue
+        await api.wait_for("sendMessage", lambda c: "考试仍在进行" in c.params["text"], since=mark)
+        await api.wait_for(
+            "sendMessage", lambda c: f"第 2 / {QUESTIONS} 题" in c.params["text"], since=mark
+        )
+        toast = await api.wait_for(
+            "answerCallbackQuery", lambda c: "已过期" in str(c.params.get("text")), since=mark
+        )
+        assert toast is not None
+        await answer_current(api, ctx, pid)  # the new message's buttons answer it
+    async with ctx.db.transaction() as s:
+        attempt = await s.scalar(select(ExamAttempt).where(ExamAttempt.person_id == pid))
+    assert attempt is not None and attempt.position == 2 and sorted(attempt.answers) == ["0", "1"]
