@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hours import InvalidHours, format_hours, from_half_units, parse_hours, to_half_units
 from core.idnumber import InvalidIdNumber, mask_id_number, parse_id_number
+from core.phone import normalize_mobile
 from core.records import check_record, dedup_key, parse_subject
 from core.rules import Policy, RecordStatus, Subject
 from core.text import (
@@ -42,6 +43,7 @@ from core.text import (
 )
 from core.uscc import InvalidUnitCode, parse_unit_code
 from services.audit import audit
+from services.binding_review import protect_phone
 from services.context import AppContext
 from services.tabular import Row, parse_date, read_table
 from storage.models import Base, HourRecord, ImportBatch, Person, Unit
@@ -58,7 +60,10 @@ PEOPLE_COLUMNS = {
     "id_number": ("id_number", "身份证号", "身份证号码"),
     "name": ("name", "姓名"),
     "unit_code": ("unit_code", "单位代码", "统一社会信用代码"),
+    # optional: a mobile number makes it the second factor of binding (services/binding_review)
+    "phone": ("phone", "手机号", "手机号码", "手机"),
 }
+PEOPLE_OPTIONAL = ("phone",)
 HOUR_COLUMNS = {
     "id_number": ("id_number", "身份证号", "身份证号码"),
     "name": ("name", "姓名"),
@@ -262,11 +267,16 @@ async def import_units(ctx: AppContext, path: Path, *, actor: str = "cli") -> Im
 
 
 async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> ImportResult:
-    rows = read_table(path, PEOPLE_COLUMNS)
+    rows = read_table(path, PEOPLE_COLUMNS, optional=PEOPLE_OPTIONAL)
     problems: list[RowProblem] = []
     parsed: dict[str, tuple[Row, str]] = {}  # id number -> (row, unit code)
+    phones: dict[str, str] = {}  # id number -> normalised mobile number, when the row has one
     for row in rows:
-        if not _required(row, problems, *PEOPLE_COLUMNS):
+        if not _required(row, problems, *(c for c in PEOPLE_COLUMNS if c not in PEOPLE_OPTIONAL)):
+            continue
+        phone = normalize_mobile(row.values.get("phone", "")) if row.values.get("phone") else ""
+        if phone is None:
+            problems.append(RowProblem(row.line, "phone"))  # the number itself is not echoed
             continue
         if not _texts_ok(row, problems, ("name", NAME_MAX, True)):
             continue
@@ -282,6 +292,8 @@ async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> I
             problems.append(RowProblem(row.line, "duplicate", {"other": parsed[id_number][0].line}))
             continue
         parsed[id_number] = (row, code)
+        if phone:
+            phones[id_number] = phone
     now = ctx.now()
     async with _raced(), ctx.db.transaction() as session:
         units = await _units_by_code(session, sorted({code for _r, code in parsed.values()}))
@@ -301,11 +313,25 @@ async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> I
             row, code = parsed[id_number]
             unit_id = units[code].id
             person = people.get(h)
+            phone = phones.get(id_number)
             if person is None:
-                new.append(_new_person(ctx, h, id_number, row.values["name"], unit_id, now))
-            elif person.unit_id != unit_id or not person.unit_confirmed:
+                fields = _new_person(ctx, h, id_number, row.values["name"], unit_id, now)
+                # every row the same keys (one executemany): None without a phone
+                fields["phone_hash"], fields["phone_cipher"] = (
+                    protect_phone(ctx, phone) if phone else (None, None)
+                )
+                new.append(fields)
+                continue
+            changed = False
+            if person.unit_id != unit_id or not person.unit_confirmed:
                 # the roster is the unit's word: it moves the person and confirms the unit
-                person.unit_id, person.unit_confirmed, person.updated_at = unit_id, True, now
+                person.unit_id, person.unit_confirmed = unit_id, True
+                changed = True
+            if phone and person.phone_hash not in ctx.ids.tokens("phone", phone):
+                person.phone_hash, person.phone_cipher = protect_phone(ctx, phone)
+                changed = True
+            if changed:
+                person.updated_at = now
                 updated += 1
         if new:
             await session.execute(insert(Person), new)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from services.audit import audit
+from services.binding_review import protect_phone
 from services.context import AppContext
 from storage.models import Person
 
@@ -44,6 +45,10 @@ async def rotate_keys(ctx: AppContext, *, batch: int = BATCH) -> RotationResult:
                     person.id_hash = new_hash
                     person.id_cipher = ctx.ids.encrypt(number)
                     changed += 1
+                if person.phone_cipher is not None:
+                    # the roster's phone (binding's second factor) is re-hashed the same way
+                    phone = ctx.ids.decrypt(person.phone_cipher)
+                    person.phone_hash, person.phone_cipher = protect_phone(ctx, phone)
             seen += len(people)
             last_id = people[-1].id
     async with ctx.db.transaction() as session:

@@ -20,6 +20,7 @@ from core.idnumber import IdNumber
 from core.text import NAME_MAX, text_problem
 from core.uscc import normalize_unit_code
 from services.audit import audit
+from services.binding_review import tell_unit_of_binding
 from services.context import AppContext
 from services.policies import SHANGHAI
 from storage.models import Account, Invitation, Person, Role, Unit
@@ -82,10 +83,12 @@ def binding_name_problem(name: str) -> Literal["invalid", "control", "formula"] 
     """Why a typed name cannot be a person's name (message key onb-name-<reason>), else None:
     core.text's rules, as an import checks them (a name that starts like a formula would run
     in the unit's report)."""
-    if not name or any(ch.isdigit() for ch in name):
-        return "invalid"
     problem = text_problem(name, NAME_MAX, name=True)
-    return "invalid" if problem == "too_long" else problem
+    if problem in ("control", "formula"):  # the more telling reason first
+        return problem
+    if not name or problem == "too_long" or any(ch.isdigit() for ch in name):
+        return "invalid"
+    return None
 
 
 # ------------------------------------------------------------------ binding
@@ -98,10 +101,16 @@ class BindRefused(Exception):
 
 
 async def bind_account(
-    session: AsyncSession, ctx: AppContext, account: Account, person: Person
+    session: AsyncSession,
+    ctx: AppContext,
+    account: Account,
+    person: Person,
+    *,
+    by_phone: bool = False,
 ) -> None:
     """One account binds one person and one person one account (also a unique constraint,
-    which catches the race of two accounts binding the same person at once)."""
+    which catches the race of two accounts binding the same person at once). The unit's
+    reviewers are told (issue 17 item 4: an ID number and a name are not a secret)."""
     if account.person_id is not None and account.person_id != person.id:
         raise BindRefused("account_bound")
     other = await account_bound_to(session, person.id)
@@ -115,9 +124,14 @@ async def bind_account(
         action="account.bind",
         entity="person",
         entity_id=person.id,
-        data={"id_masked": person.id_masked, "unit_confirmed": person.unit_confirmed},
+        data={
+            "id_masked": person.id_masked,
+            "unit_confirmed": person.unit_confirmed,
+            "by_phone": by_phone,
+        },
     )
     await session.flush()
+    await tell_unit_of_binding(session, ctx, person, account, by_phone=by_phone)
 
 
 async def create_unconfirmed_person(

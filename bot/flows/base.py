@@ -18,7 +18,7 @@ from services.context import AppContext
 from services.i18n import Translator, translator
 from storage.models import Account, FlowState
 
-EventKind = Literal["text", "button", "command", "file", "open"]
+EventKind = Literal["text", "button", "command", "file", "open", "contact"]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 
@@ -55,6 +55,9 @@ class Event:
     command: str = ""  # "start" for "/start"
     data: str = ""  # a button's callback data
     file: IncomingFile | None = None
+    # a "contact": the phone number the user shared of themselves ("" when the contact shared
+    # was someone else's: the adapter checks it is the sender's own)
+    phone: str = field(default="", repr=False)
     # made by the engine for a turn's follow-up (not by a user): a stale one is dropped quietly
     internal: bool = False
     # written in the turn's transaction (the webhook inbox: services/inbox.py); it raises
@@ -108,6 +111,9 @@ class Reply:
     text: str
     buttons: Keyboard = ()
     file: OutgoingFile | None = None
+    # the label of a "share my phone number" button (Telegram's contact request); a message
+    # holds either it or `buttons`
+    request_contact: str | None = None
 
 
 @dataclass

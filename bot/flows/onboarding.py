@@ -3,14 +3,21 @@ person is not in the roster); /start <code> redeems a staff invitation."""
 
 from __future__ import annotations
 
-from bot.flows.base import TEXT, TEXT_OR_BUTTONS, Event, Flow, Reply, Step, Turn
+from bot.flows.base import BUTTONS, TEXT, TEXT_OR_BUTTONS, Event, Flow, Reply, Step, Turn
 from bot.flows.keyboards import back_to_menu, main_menu
 from bot.flows.menu import show_menu
 from bot.flows.privacy import NEXT_ONBOARDING, ask_consent
 from core.idnumber import InvalidIdNumber, parse_id_number
 from services.accounts import bound_person, locked_until, record_failure, reset_failures
 from services.audit import audit
+from services.binding_review import (
+    move_binding,
+    open_dispute,
+    phone_matches,
+    tell_unit_of_binding,
+)
 from services.onboarding import (
+    SERVICE_LINE,
     BindRefused,
     InvitationInvalid,
     ProtectedId,
@@ -30,6 +37,7 @@ from services.policies import SHANGHAI
 from services.privacy import needs_consent
 from storage.models import Person
 
+PHONE_ANSWERS = frozenset({"contact", "button", "text"})
 MAX_NAME_LENGTH = 50
 MAX_INVITATION_CODE = 64
 
@@ -117,19 +125,15 @@ async def _take_id(turn: Turn, event: Event) -> None:
         return
     pid = ProtectedId.of(turn.ctx, number)
     person = await person_by_hash(turn.session, pid.id_hash)
-    if person is not None:
-        holder = await account_bound_to(turn.session, person.id)
-        if holder is not None and holder.id != turn.account.id:
-            turn.say("onb-person-taken", masked=pid.id_masked)
-            return
+    # a person bound to another account is said only once the name is right too (_after_name)
     turn.data.update(pid.as_data(), person_id=person.id if person else None)
     turn.say("onb-id-ok", masked=pid.id_masked)
     turn.goto(ONBOARDING.name, "name")
 
 
-async def _bind(turn: Turn, person: Person) -> None:
+async def _bind(turn: Turn, person: Person, *, by_phone: bool = False) -> None:
     try:
-        await bind_account(turn.session, turn.ctx, turn.account, person)
+        await bind_account(turn.session, turn.ctx, turn.account, person, by_phone=by_phone)
     except BindRefused as exc:
         turn.finish()
         turn.say(f"onb-refused-{exc.reason}", buttons=main_menu(turn))
@@ -168,7 +172,125 @@ async def _take_name(turn: Turn, event: Event) -> None:
         turn.say("onb-name-mismatch")
         _failed(turn)
         return
-    await _bind(turn, person)
+    await _after_name(turn, person)
+
+
+# ------------------------------------------------------------------ second factor and disputes
+# (issue 17 item 4): the roster's phone, when it has one, is asked for through Telegram's
+# contact button; a person bound to another account can have the binding reviewed.
+
+
+async def _taken(turn: Turn, person: Person) -> bool:
+    holder = await account_bound_to(turn.session, person.id)
+    return holder is not None and holder.id != turn.account.id
+
+
+async def _after_name(turn: Turn, person: Person) -> None:
+    taken = await _taken(turn, person)
+    turn.data["taken"] = taken
+    if person.phone_hash is not None:
+        turn.goto(ONBOARDING.name, "phone")
+    elif taken:
+        turn.goto(ONBOARDING.name, "taken")
+    else:
+        await _bind(turn, person)
+
+
+async def _phone_prompt(turn: Turn) -> Reply:
+    turn.add(Reply(turn.t("bnd-ask-phone"), request_contact=turn.t("bnd-btn-share-phone")))
+    if not turn.data.get("taken"):
+        return Reply(turn.t("bnd-phone-other"), (back_to_menu(turn),))
+    review = (turn.step_button(turn.t("bnd-btn-ask-review"), "dispute"),)
+    return Reply(turn.t("bnd-phone-taken"), (review, back_to_menu(turn)))
+
+
+async def _person_of(turn: Turn) -> Person | None:
+    person_id = turn.data.get("person_id")
+    person = await turn.session.get(Person, int(person_id)) if person_id is not None else None
+    if person is None:  # removed since the ID step: start again rather than guess
+        turn.finish()
+        turn.say("onb-expired", buttons=main_menu(turn))
+    return person
+
+
+async def _take_phone(turn: Turn, event: Event) -> None:
+    if _locked(turn):
+        return
+    if event.kind == "button":
+        await _take_dispute(turn, event)
+        return
+    if event.kind != "contact":
+        # a typed number proves nothing: only Telegram's button shares a verified one
+        turn.say("bnd-phone-use-button")
+        turn.entered = True
+        return
+    if not event.phone:
+        turn.say("bnd-phone-not-own")
+        turn.entered = True
+        return
+    person = await _person_of(turn)
+    if person is None:
+        return
+    if not phone_matches(turn.ctx, person, event.phone):
+        turn.say("bnd-phone-mismatch")
+        _failed(turn)
+        turn.entered = not _locked_quietly(turn)
+        return
+    if not await _taken(turn, person):
+        await _bind(turn, person, by_phone=True)
+        return
+    # the phone Telegram verified is the roster's: the binding moves to this account now
+    await move_binding(
+        turn.session, turn.ctx, person, turn.account, actor=actor_of(turn.account), why="phone"
+    )
+    await tell_unit_of_binding(turn.session, turn.ctx, person, turn.account, by_phone=True)
+    reset_failures(turn.account)
+    turn.finish()
+    turn.say("bnd-moved-by-phone", name=person.name, masked=person.id_masked)
+    show_menu(turn)
+
+
+def _locked_quietly(turn: Turn) -> bool:
+    return locked_until(turn.account, turn.now) is not None
+
+
+async def _taken_prompt(turn: Turn) -> Reply:
+    return Reply(
+        turn.t("bnd-person-taken", masked=turn.data.get("id_masked", "")),
+        (
+            (turn.step_button(turn.t("bnd-btn-ask-review"), "dispute"),),
+            back_to_menu(turn),
+        ),
+    )
+
+
+async def _take_dispute(turn: Turn, event: Event) -> None:
+    if event.data != "dispute" or not turn.data.get("taken"):
+        turn.outcome.notice = turn.t("btn-stale")
+        turn.say("btn-stale")
+        return
+    person = await _person_of(turn)
+    if person is None:
+        return
+    turn.outcome.button_accepted = True
+    if not await _taken(turn, person):  # unbound meanwhile: the ordinary way, from the name
+        await _after_name(turn, person)
+        return
+    opened = await open_dispute(turn.session, turn.ctx, turn.account, person)
+    turn.finish()
+    if not opened.created:
+        key = "bnd-dispute-pending"
+    elif opened.told:
+        key = "bnd-dispute-opened"
+    else:
+        key = "bnd-dispute-nobody"
+    turn.say(
+        key,
+        masked=person.id_masked,
+        phone=SERVICE_LINE.phone,
+        email=SERVICE_LINE.email,
+        buttons=main_menu(turn),
+    )
 
 
 async def _unit_prompt(turn: Turn) -> Reply:
@@ -225,5 +347,7 @@ ONBOARDING = Flow(
         "id": Step(prompt=_id_prompt, accepts=TEXT, handle=_take_id, sensitive=True),
         "name": Step(prompt=_name_prompt, accepts=TEXT, handle=_take_name),
         "unit": Step(prompt=_unit_prompt, accepts=TEXT_OR_BUTTONS, handle=_take_unit),
+        "phone": Step(prompt=_phone_prompt, accepts=PHONE_ANSWERS, handle=_take_phone),
+        "taken": Step(prompt=_taken_prompt, accepts=BUTTONS, handle=_take_dispute),
     },
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.flows import (
+    binding_review,
     certs,
     claim,
     features,
@@ -30,6 +31,7 @@ from services.i18n import LANGUAGES
 
 # the feature modules register themselves on import
 _FEATURES = (
+    binding_review,
     study,
     claim,
     review,

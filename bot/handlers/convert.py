@@ -49,6 +49,10 @@ def event_from_update(update: Update, bot: Bot | None = None) -> Event | None:
         return None
     if message.text is not None:
         return Event.message(message.text)
+    if message.contact is not None:
+        # only the sender's own contact counts (a forwarded card is someone else's number)
+        own = message.from_user is not None and message.contact.user_id == message.from_user.id
+        return Event("contact", phone=message.contact.phone_number if own else "")
     if message.document is not None:
         doc = message.document
         return Event(

@@ -6,12 +6,31 @@ import contextlib
 import logging
 from pathlib import Path
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.error import TelegramError
 
 from bot.flows import Outcome, Reply
 
 log = logging.getLogger(__name__)
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """The keyboard of a new message: inline buttons, or Telegram's "share my phone" button
+    (it shares the account's verified number, never a typed one)."""
+    if reply.request_contact:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.request_contact, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    return keyboard(reply)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -72,4 +91,4 @@ async def render(bot: Bot, update: Update, outcome: Outcome) -> None:
                     reply_markup=keyboard(reply),
                 )
         else:
-            await bot.send_message(chat.id, reply.text, reply_markup=keyboard(reply))
+            await bot.send_message(chat.id, reply.text, reply_markup=markup(reply))

@@ -32,7 +32,7 @@ from core.idnumber import mask_id_number
 from services.claims import decide
 from services.context import AppContext
 from services.reminders import AudienceStatus, BroadcastFilter, CampaignError, queue_broadcast
-from storage.models import Campaign, HourRecord
+from storage.models import AuditEntry, Campaign, HourRecord
 from tests.bot.conftest import Chat, Roster, seed_roster
 from tests.faults.conftest import FaultLedger
 from web import build_web_app
@@ -251,6 +251,7 @@ async def test_web_server_logs_no_id_number_and_no_token(
         logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
     buffer = io.StringIO()
     configure_logging("INFO", as_json=as_json, stream=buffer)
+
     async def failing_sql(request: Request) -> Response:
         return await _failing_sql(ctx, request)
 
@@ -300,3 +301,102 @@ async def test_web_server_logs_no_id_number_and_no_token(
         tracebacks=max(unexpected, 0),
     )
     assert (leaked, tokens, params, unexpected) == (0, 0, 0, 0)  # ... and none carries one
+
+
+# ------------------------------------------------------------------ 4. binding by ID and name
+
+
+async def test_squatted_binding_is_told_reviewed_and_moved_once(
+    ctx: AppContext,
+    roster: Roster,
+    chat: Callable[..., Chat],
+    faults: FaultLedger,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Someone who knows 张伟's ID number and name binds first. The unit's two reviewers are
+    told; the real 张伟 asks for a review; both reviewers press "move" at the same moment."""
+    from tests.bot.test_binding_review_flow import account_of, bind, grant, notices
+
+    caplog.set_level(logging.ERROR)
+    rv1, rv2 = chat("rv1"), chat("rv2")
+    reviewers = [await grant(ctx, c, "reviewer", roster.hospital_id) for c in (rv1, rv2)]
+    squatter, real = chat("squatter"), chat("real")
+    await bind(squatter, roster.zhang_number)
+    queued = {r: await notices(ctx, r) for r in reviewers}
+    told_of_binding = sum(1 for r in reviewers for key, *_ in queued[r] if key == "bnd-told-bound")
+    await bind(real, roster.zhang_number)
+    await real.press("申请审核绑定")
+    queued = {r: await notices(ctx, r) for r in reviewers}
+    asks = [
+        dict(buttons)["转给申请人"]
+        for r in reviewers
+        for key, _text, buttons in queued[r]
+        if key == "bnd-dispute-ask"
+    ]
+    assert len(asks) == 2 and asks[0] == asks[1]
+    await asyncio.gather(rv1.press_data(asks[0]), rv2.press_data(asks[1]))
+    decided = sum("已将 张伟" in c.text for c in (rv1, rv2))
+    already = sum("该申请已处理" in c.text for c in (rv1, rv2))
+    real_account = await account_of(ctx, "real")
+    squatter_account = await account_of(ctx, "squatter")
+    moved_away = [k for k, *_ in await notices(ctx, squatter_account.id)]
+    told_claimant = [k for k, *_ in await notices(ctx, real_account.id)]
+    async with ctx.db.transaction() as s:
+        moves = list(
+            await s.scalars(select(AuditEntry).where(AuditEntry.action == "account.binding_moved"))
+        )
+    lost = (real_account.person_id != roster.zhang_id) + (2 - told_of_binding)
+    duplicated = (len(moves) - 1) + (len(moved_away) - 1) + (len(told_claimant) - 1)
+    tracebacks = FaultLedger.tracebacks_in(caplog.records)
+    faults.record(
+        "4 binding by ID and name",
+        tried=3,  # the squatter's binding, the review request, two presses at once
+        injected=1,  # the concurrent second press
+        lost=lost,
+        duplicated=duplicated,
+        tracebacks=tracebacks,
+    )
+    assert (decided, already) == (1, 1)
+    assert squatter_account.person_id is None
+    assert (lost, duplicated, tracebacks) == (0, 0, 0)
+
+
+async def test_roster_phone_keeps_the_squatter_out(
+    ctx: AppContext,
+    roster: Roster,
+    chat: Callable[..., Chat],
+    faults: FaultLedger,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the roster's phone, ID number and name are not enough: every way a squatter can
+    answer the phone question binds nothing; the real person's own number binds."""
+    from bot.flows import Event
+    from tests.bot.test_binding_review_flow import PHONE, bind, bound_to, set_roster_phone
+
+    caplog.set_level(logging.ERROR)
+    await set_roster_phone(ctx, roster.zhang_id, PHONE)
+    squatter = chat("squatter")
+    await bind(squatter, roster.zhang_number)
+    attempts: list[Event] = [
+        Event.message(PHONE),  # typed: no proof
+        Event.message(f"+86 {PHONE}"),
+        Event("contact", phone=""),  # someone else's contact card (the adapter blanks it)
+        Event("contact", phone="13900000000"),  # the squatter's own number
+        Event("contact", phone="8613900000001"),
+        Event.button("bd:move:1"),  # a forged decision
+    ]
+    for event in attempts:
+        squatter.last = await squatter.engine.handle(squatter.user, event)
+    squatted = await bound_to(ctx, "squatter") is not None
+    real = chat("real")
+    await bind(real, roster.zhang_number)
+    real.last = await real.engine.handle(real.user, Event("contact", phone="+86" + PHONE))
+    lost = int(await bound_to(ctx, "real") != roster.zhang_id)
+    tracebacks = FaultLedger.tracebacks_in(caplog.records)
+    faults.record(
+        "4 binding by ID and name",
+        tried=len(attempts) + 1,
+        lost=lost,
+        tracebacks=tracebacks,
+    )
+    assert (squatted, lost, tracebacks) == (False, 0, 0)
