@@ -578,14 +578,14 @@ def _find_title(lines: Sequence[str], joined: str) -> str | None:
         return title
     for text in (*lines, joined):
         match = re.search(
-            rf"参加[^《“\"]{{0,60}}?([《“\"])([^》”\"]{{2,80}})[》”\"]"
+            rf"参加[^《“\"]{{0,60}}?([《“\"])([^》”\"]{{2,80}})([》”\"])"
             rf"([{CJK}]{{0,8}}?{_TRAINING_WORD})?",
             text,
         )
         if match:
-            # a book title's 《》 are part of the name when more follows ("《民法典》解读")
-            quoted = f"《{match[2]}》" if match[1] == "《" else match[2]
-            title = _clean_title(quoted + (match[3] or ""))
+            # the marks stay for _clean_title: quotes go, a book title's 《》 are part of the
+            # name when more follows ("《民法典》解读", also inside quotes)
+            title = _clean_title(match[1] + match[2] + match[3] + (match[4] or ""))
             if title:
                 return title
     for pattern in (

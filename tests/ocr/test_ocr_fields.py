@@ -316,6 +316,10 @@ def test_titles(lines: list[str], title: str) -> None:
             ["于2024年10月8日参加“合理用药（基层版）”专题培训，共计8学时。"],
             "合理用药（基层版）专题培训",
         ),
+        (
+            ["兹证明张伟参加“《中华人民共和国民法典》解读培训”学习，共计1天。"],
+            "《中华人民共和国民法典》解读培训",
+        ),
         # OCR read the brackets half-width (or NFKC made them so): shown as the certificate has them
         (["培训名称：护理质量管理研修班(第一期)"], "护理质量管理研修班（第一期）"),
     ],
