@@ -244,17 +244,20 @@ async def test_claim_review_and_import_as_people_use_them(
         await progress(api, "合计：90 / 90 学时")
         mark = api.mark()
         await deliver(ctx, application)
-        told = await said(api, ZHANG, "为您导入了专业科目学时", mark)
-        assert SOURCE in told
+        # the notice names the course and its hours
+        told = await said(api, ZHANG, "为您导入了 1 条学时记录，共 3 学时", mark)
+        assert SOURCE in told and "重症医学新进展：3" in told
 
-        # ---- the same file again adds nothing and tells nobody
+        # ---- the same file again: recognised, nothing to confirm, nobody told
         mark = api.mark()
         api.send_text(ORGANISER, "/upload")
         await said(api, ORGANISER, "请发送学时文件", mark)
         mark = api.mark()
         api.send_file(ORGANISER, upload, filename="学时.csv", mime_type="text/csv")
-        assert "已导入过 2 行" in await said(api, ORGANISER, "预览", mark)
-        await tap(api, ORGANISER, "确认导入", "本次未新增")
+        again = await said(api, ORGANISER, "导入过", mark)
+        assert "（共 2 行，新增 2 条），无需再次导入" in again
+        replies = [c for c in list(api.calls)[mark:] if c.params.get("chat_id") == ORGANISER]
+        assert not any(FakeBotApi._button_in(c, "确认导入") for c in replies)
         assert (await deliver(ctx, application)).sent == 0
 
         # ---- a file with bad rows lists them and changes nothing
