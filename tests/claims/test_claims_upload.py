@@ -206,3 +206,26 @@ async def test_after_the_deadline_an_approved_duplicate_is_reported_not_reopened
     [dup] = done.unresolved_duplicates
     assert dup.claim_id == view.id and not dup.reopened
     assert [c.status for c in await list_claims(late, world.claimant)] == ["approved"]
+
+
+async def test_the_same_bytes_again_are_recognised_and_people_told_what_they_got(
+    ctx: AppContext, world: World, tmp_path: Path
+) -> None:
+    """Issue 17 item 21: a file imported before is named with when and how many rows, before
+    it is read again; each person's notice carries their own courses and hours."""
+    path = good_file(tmp_path)
+    done = await confirm_upload(ctx, world.organiser, path)
+    told = done.records_by_account[world.claimant_account]
+    assert [(r.title, r.hours) for r in told] == [
+        ("课堂观察方法", Fraction(6)),
+        ("市级教研活动：作业设计专题", Fraction(12)),
+    ]  # by completion date; the new person has no account, so is told nothing
+    assert set(done.records_by_account) == set(done.notify_account_ids)
+    again = await preview_upload(ctx, world.organiser, path)
+    assert not again.ok and again.previous is not None
+    assert (again.previous.rows, again.previous.added) == (3, 3)
+    assert again.previous.at == ctx.now()
+    # other bytes (one more blank line), the same rows: previewed as usual, adding nothing
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes() + b"\n")
+    assert (await preview_upload(ctx, world.organiser, copy)).previous is None

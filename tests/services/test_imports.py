@@ -247,3 +247,125 @@ async def test_gb18030_csv_and_missing_columns(ctx: AppContext, tmp_path: Path) 
     with pytest.raises(TableError) as err:
         await import_units(ctx, broken)
     assert err.value.reason == "missing_columns"
+
+
+async def test_text_is_checked_by_line_in_every_import(ctx: AppContext, tmp_path: Path) -> None:
+    """Issue 17 items 1 and 6: a formula-like name, a control character, a value longer than
+    its column: each refused with its line on SQLite and PostgreSQL alike, nothing written."""
+    units = [
+        ["12450000MB0A12340J", "=1+1", "南宁市"],
+        ["91450100MA5K12340N", "南宁某公司", "南" * 51],
+        ["12450000MB0A12340J", "南宁\x00某单位", "南宁市"],
+    ]
+    with pytest.raises(ImportRejected) as err:
+        await import_units(
+            ctx, write_csv(tmp_path / "u.csv", ["单位代码", "单位名称", "地市"], units)
+        )
+    assert [(p.line, p.reason, p.args["column"]) for p in err.value.problems] == [
+        (2, "text-formula", "unit_name"),
+        (3, "text-too_long", "city"),
+        (4, "text-control", "unit_name"),
+    ]
+    await import_units(ctx, demo_file("units.csv"))
+    people = [[A, "@甲", "12450000MB0A12340J"], [B, "乙\x1b", "12450000MB0A12340J"]]
+    with pytest.raises(ImportRejected) as err:
+        await import_people(
+            ctx, write_csv(tmp_path / "p.csv", ["id_number", "name", "unit_code"], people)
+        )
+    assert [(p.line, p.reason) for p in err.value.problems] == [
+        (2, "text-formula"),
+        (3, "text-control"),
+    ]
+    hours = [
+        [A, "甲", "２０２４", "professional", "C1", "课", "2", "2024-05-01"],  # full-width year
+        [A, "甲", "2" * 5000, "professional", "C2", "课", "2", "2024-05-01"],  # int() refuses
+        [A, "甲", "2024", "professional", "C" * 101, "课", "2", "2024-05-01"],
+        [A, "甲", "2024", "professional", "C4", "课", "-4", "2024-05-01"],
+    ]
+    with pytest.raises(ImportRejected) as err:
+        await import_hours(ctx, write_csv(tmp_path / "h.csv", HOUR_HEADER, hours), source="org")
+    assert [(p.line, p.reason) for p in err.value.problems] == [
+        (2, "year"),
+        (3, "year"),
+        (4, "text-too_long"),
+        (5, "hours-non_positive"),  # a number, only not a positive one
+    ]
+    assert len(err.value.problems[1].args["value"]) == 40  # quoted back cut short
+    with pytest.raises(ImportRejected) as err:
+        await import_hours(ctx, write_csv(tmp_path / "ok.csv", HOUR_HEADER, []), source="机" * 101)
+    assert err.value.problems[0].reason == "source-text"
+    assert await count(ctx, Person) == 0 and await count(ctx, HourRecord) == 0
+
+
+async def test_an_hours_file_may_name_each_persons_unit(ctx: AppContext, tmp_path: Path) -> None:
+    """Issue 17 item 7: the optional 单位代码 column must name a registered unit (by line);
+    a person first known from the file joins it, unconfirmed until the unit's reviewer says
+    so; a person already known keeps the unit the roster gave them."""
+    await import_units(ctx, demo_file("units.csv"))
+    await import_people(ctx, demo_file("people.csv"))
+    header = [*HOUR_HEADER, "unit_code"]
+    known, other = "12450000MB0A12340J", "91450100MA5K12340N"
+    rows = [
+        [A, "甲", "2024", "professional", "C1", "课", "2", "2024-05-01", known],
+        [B, "乙", "2024", "professional", "C1", "课", "2", "2024-05-01", "91350100M000100Y43"],
+        [B, "乙", "2024", "professional", "C2", "课", "2", "2024-05-02", "12450000MB0A12340K"],
+    ]
+    with pytest.raises(ImportRejected) as err:
+        await import_hours(ctx, write_csv(tmp_path / "h.csv", header, rows), source="org")
+    assert [(p.line, p.reason) for p in err.value.problems] == [
+        (3, "unknown-unit"),
+        (4, "unit-checksum"),
+    ]
+    zhang = "450103198803120212"  # in the demo roster, at the hospital
+    rows = [
+        [A, "甲", "2024", "professional", "C1", "课", "2", "2024-05-01", known],
+        [zhang, "张伟", "2024", "professional", "C1", "课", "2", "2024-05-01", other],
+        [B, "乙", "2024", "professional", "C1", "课", "2", "2024-05-01", ""],
+    ]
+    result = await import_hours(ctx, write_csv(tmp_path / "h2.csv", header, rows), source="org")
+    assert (result.added, result.people_created) == (3, 2)
+    async with ctx.db.transaction() as s:
+        units = {u.code: u.id for u in await s.scalars(select(Unit))}
+        people = {p.id_hash: (p.unit_id, p.unit_confirmed) for p in await s.scalars(select(Person))}
+    assert people[ctx.ids.lookup_hash(A)] == (units[known], False)
+    assert people[ctx.ids.lookup_hash(B)] == (None, True)
+    assert people[ctx.ids.lookup_hash(zhang)] == (units[known], True)  # the roster's word
+
+
+def test_xlsx_limits_are_checked_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17 item 5, from the ZIP directory and the sheet's <dimension> (the hostile files
+    themselves are replayed in tests/faults/test_bad_files.py)."""
+    from services.tabular import check_xlsx, read_table
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名"])
+    for n in range(5):
+        ws.append([f"人{n}"])
+    path = tmp_path / "five.xlsx"
+    wb.save(path)
+    check_xlsx(path, rows_allowed=5)  # exactly at the cap
+    with pytest.raises(TableError) as err:
+        check_xlsx(path, rows_allowed=4)
+    assert err.value.reason == "too_many_rows" and err.value.args_ == {"max": 4}
+    monkeypatch.setenv("CEBOT_IMPORT_MAX_ROWS", "4")
+    with pytest.raises(TableError) as err:
+        read_table(path, {"name": ("姓名",)})
+    assert err.value.reason == "too_many_rows"
+    monkeypatch.setenv("CEBOT_IMPORT_MAX_ROWS", "5")
+    assert [r.values["name"] for r in read_table(path, {"name": ("姓名",)})][-1] == "人4"
+    not_a_zip = tmp_path / "fake.xlsx"
+    not_a_zip.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(TableError) as err:
+        read_table(not_a_zip, {"name": ("姓名",)})
+    assert err.value.reason == "unreadable"
+
+
+def test_table_errors_cross_a_process_boundary() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(TableError("cell_too_long", line=3, max=32767)))
+    assert (error.reason, error.args_) == ("cell_too_long", {"line": 3, "max": 32767})
