@@ -186,7 +186,7 @@ def read_table(
     if missing:
         raise TableError("missing_columns", columns=", ".join(missing))
     absent = {c: "" for c in columns if c not in positions}
-    result = []
+    result: list[Row] = []
     csv_cells = path.suffix.lower() == ".csv"
     for line, raw in enumerate(rows, start=2):
         # CSV cells are already text: strip them without the per-type conversion of XLSX cells
