@@ -268,3 +268,51 @@ async def test_people_import_reads_an_optional_phone_column(
         assert [(p.line, p.reason) for p in exc.problems] == [(2, "phone")]
     else:
         raise AssertionError("a bad phone number was imported")
+
+
+# ------------------------------------------------------------------ the Telegram adapter
+
+
+def _contact_update(sender: int, contact_user: int | None) -> Any:
+    from telegram import Update
+
+    contact: dict[str, Any] = {"phone_number": "+8613800138000", "first_name": "张"}
+    if contact_user is not None:
+        contact["user_id"] = contact_user
+    return Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": sender, "type": "private"},
+                "from": {"id": sender, "is_bot": False, "first_name": "张"},
+                "contact": contact,
+            },
+        },
+        None,
+    )
+
+
+def test_only_the_senders_own_contact_carries_a_phone() -> None:
+    from bot.handlers.convert import event_from_update
+
+    own = event_from_update(_contact_update(42, 42))
+    assert own is not None and (own.kind, own.phone) == ("contact", "+8613800138000")
+    for other in (43, None):  # someone else's card, or one with no Telegram account
+        event = event_from_update(_contact_update(42, other))
+        assert event is not None and (event.kind, event.phone) == ("contact", "")
+    assert "13800138000" not in repr(own)  # never in a log line
+
+
+def test_the_contact_request_is_telegrams_own_button() -> None:
+    from telegram import ReplyKeyboardMarkup
+
+    from bot.flows import Reply
+    from bot.handlers.render import markup
+
+    shown = markup(Reply("请发送", request_contact="📱 发送本机手机号"))
+    assert isinstance(shown, ReplyKeyboardMarkup)
+    [[button]] = shown.keyboard
+    assert button.request_contact is True and button.text == "📱 发送本机手机号"
+    assert markup(Reply("无按钮")) is None
