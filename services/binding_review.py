@@ -81,6 +81,12 @@ async def tell_unit_of_binding(
     if person.unit_id is None:
         return 0
     now = ctx.now()
+    if by_phone:
+        key = "bnd-told-bound-phone"
+    elif person.unit_confirmed:
+        key = "bnd-told-bound"
+    else:  # not in the roster: chose this unit themselves
+        key = "bnd-told-bound-unconfirmed"
     told = 0
     for reviewer in sorted(set(await reviewer_accounts(session, person.unit_id))):
         if reviewer == account.id:
@@ -88,7 +94,7 @@ async def tell_unit_of_binding(
         queue_notice(
             session,
             account_id=reviewer,
-            key="bnd-told-bound-phone" if by_phone else "bnd-told-bound",
+            key=key,
             now=now,
             args={"name": person.name, "masked": person.id_masked, "at": _local(now)},
         )

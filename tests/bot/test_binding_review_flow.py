@@ -316,3 +316,16 @@ def test_the_contact_request_is_telegrams_own_button() -> None:
     [[button]] = shown.keyboard
     assert button.request_contact is True and button.text == "📱 发送本机手机号"
     assert markup(Reply("无按钮")) is None
+
+
+async def test_reviewers_are_told_when_someone_not_in_the_roster_chooses_their_unit(
+    ctx: AppContext, roster: Roster, chat: Callable[..., Chat]
+) -> None:
+    reviewer = await grant(ctx, chat("rv-school"), "reviewer", roster.school_id)
+    c = chat("li")
+    await bind(c, roster.stranger_number, "李四")
+    await c.send("第三中学")
+    await c.press("南宁市第三中学")
+    [(key, text, _)] = await notices(ctx, reviewer)
+    assert key == "bnd-told-bound-unconfirmed" and "李四" in text and "不在本单位人员名单" in text
+    assert roster.stranger_number not in text

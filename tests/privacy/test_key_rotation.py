@@ -58,3 +58,33 @@ async def test_a_certificate_link_signed_before_the_rotation_still_verifies(
     assert signature_ok(ctx, "GX2024-GX-000001", signature(ctx, "GX2024-GX-000001"))
     ctx.ids = IdProtector(NEW)  # the old key dropped: old links are no longer genuine
     assert not signature_ok(ctx, "GX2024-GX-000001", old_signature)
+
+
+async def test_rotation_re_hashes_the_roster_phone(ctx: AppContext) -> None:
+    from services.binding_review import phone_matches, protect_phone
+
+    ctx.ids = IdProtector(OLD)
+    number = make_id_number("450103", date(1980, 1, 1), 7)
+    phone_hash, phone_cipher = protect_phone(ctx, "13800138000")
+    now = ctx.now()
+    async with ctx.db.transaction() as s:
+        s.add(
+            Person(
+                id_hash=ctx.ids.lookup_hash(number),
+                id_cipher=ctx.ids.encrypt(number),
+                id_masked=mask_id_number(number),
+                name="某人",
+                phone_hash=phone_hash,
+                phone_cipher=phone_cipher,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    ctx.ids = IdProtector(NEW, (OLD,))
+    await rotate_keys(ctx)
+    ctx.ids = IdProtector(NEW)  # the old key removed afterwards: the phone still matches
+    async with ctx.db.transaction() as s:
+        person = await s.scalar(select(Person))
+    assert person is not None and person.phone_hash != phone_hash
+    assert phone_matches(ctx, person, "+86 138 0013 8000")
+    assert not phone_matches(ctx, person, "13900139000")

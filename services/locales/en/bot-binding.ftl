@@ -17,6 +17,7 @@ bnd-dispute-nobody = Your request ({ $masked }) is recorded, but nobody can revi
 
 # to the unit's reviewers
 bnd-told-bound = Binding notice: { $name } ({ $masked }) of your unit bound a chat account at { $at } (ID number and name matched). If it was not them, please check with them.
+bnd-told-bound-unconfirmed = Binding notice: { $name } ({ $masked }), not in your unit's staff list, chose your unit and bound a chat account at { $at }; please confirm in the review whether they belong to your unit.
 bnd-told-bound-phone = Binding notice: { $name } ({ $masked }) of your unit bound a chat account at { $at } (the phone number your unit registered matched).
 bnd-dispute-ask = Binding review: someone with the ID number and name of { $name } ({ $masked }) asked to bind at { $at }, but this identity is bound to another account. Please check, then move the binding to them or keep it.
 bnd-btn-move = Move to the requester

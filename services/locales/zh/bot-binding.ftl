@@ -17,6 +17,7 @@ bnd-dispute-nobody = 已记录您的申请（{ $masked }），但目前没有可
 
 # to the unit's reviewers
 bnd-told-bound = 绑定提醒：本单位人员 { $name }（{ $masked }）于 { $at } 绑定了聊天账号（身份证号和姓名核对一致）。如果不是本人操作，请联系本人核实。
+bnd-told-bound-unconfirmed = 绑定提醒：{ $name }（{ $masked }）不在本单位人员名单中，于 { $at } 自行选择本单位并绑定了聊天账号，请在审验中确认是否为本单位人员。
 bnd-told-bound-phone = 绑定提醒：本单位人员 { $name }（{ $masked }）于 { $at } 绑定了聊天账号（已核对单位登记的手机号）。
 bnd-dispute-ask = 绑定审核申请：有人以 { $name }（{ $masked }）的身份证号和姓名申请绑定（{ $at }），但该身份已绑定在另一个账号上。请核实后选择：转给申请人，或保持现有绑定。
 bnd-btn-move = 转给申请人
