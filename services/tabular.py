@@ -189,6 +189,7 @@ def read_table(
     result: list[Row] = []
     csv_cells = path.suffix.lower() == ".csv"
     for line, raw in enumerate(rows, start=2):
+        raw = raw[:MAX_COLUMNS]  # no column past the header's is ever read
         # CSV cells are already text: strip them without the per-type conversion of XLSX cells
         cells = [v.strip() for v in raw] if csv_cells else [_cell(v) for v in raw]
         if not any(cells):

@@ -134,8 +134,11 @@ def _bad_rows(turn: Turn, problems: Sequence[RowProblem]) -> str:
     for problem in problems[:BAD_ROWS_SHOWN]:
         reason = t(f"import-bad-{problem.reason}", **problem.args)
         lines.append(t("cli-import-row", line=problem.line, reason=reason))
-    if len(problems) > BAD_ROWS_SHOWN:
-        lines.append(t("upl-bad-more", count=len(problems) - BAD_ROWS_SHOWN))
+    # "…and N more rows": lines not listed (a line may have several problems)
+    shown = {p.line for p in problems[:BAD_ROWS_SHOWN]}
+    more = {p.line for p in problems[BAD_ROWS_SHOWN:]} - shown
+    if more:
+        lines.append(t("upl-bad-more", count=len(more)))
     lines.append(t("upl-send-corrected"))
     return "\n".join(lines)
 

@@ -70,7 +70,7 @@ rvw-told-rejected-common = Your claim "{ $title }" was rejected. Reason: { $code
        *[other] { $code }
     }
 
-upl-ask-file = Send the hours file (CSV or XLSX, at most { $max_mb } MB); its rows are recorded as from "{ $source }". Headers: id_number, name, year, subject, course_code, course_title, hours, completed_on (or the Chinese headers).
+upl-ask-file = Send the hours file (CSV or XLSX, at most { $max_mb } MB); its rows are recorded as from "{ $source }". Headers: id_number, name, year, subject, course_code, course_title, hours, completed_on, optionally unit_code (a registered unit), or the Chinese headers.
 upl-not-a-file = Please send a CSV or XLSX file as a document.
 upl-bad-type = Files of type { $suffix } are not accepted; please send a .csv or .xlsx file.
 upl-too-large = The file is too large (at most { $max_mb } MB); please split it and send the parts.

@@ -70,7 +70,7 @@ rvw-told-rejected-common = 您登记的“{ $title }”未通过审验。理由�
        *[other] { $code }
     }
 
-upl-ask-file = 请发送学时文件（CSV 或 XLSX，最大 { $max_mb } MB），学时来源记为“{ $source }”。表头：身份证号、姓名、年度、科目、课程编号、课程名称、学时、完成日期。
+upl-ask-file = 请发送学时文件（CSV 或 XLSX，最大 { $max_mb } MB），学时来源记为“{ $source }”。表头：身份证号、姓名、年度、科目、课程编号、课程名称、学时、完成日期，可选：单位代码（须已登记）。
 upl-not-a-file = 请以文件形式发送 CSV 或 XLSX 文件。
 upl-bad-type = 不支持的文件类型 { $suffix }，请发送 .csv 或 .xlsx 文件。
 upl-too-large = 文件过大（最大 { $max_mb } MB），请拆分后分批发送。
