@@ -136,3 +136,28 @@ async def test_reviewer_approves_from_the_button_and_the_year_shows_the_hours(
         reviews = list(await s.scalars(select(Review).where(Review.record_id == claim_id)))
         record = await s.get(HourRecord, claim_id)
     assert len(reviews) == 1 and record is not None and record.status == "approved"
+
+
+async def test_a_new_reviewer_reviews_from_the_reply_to_the_invitation(
+    ctx: AppContext, roster: int, fake_api: FakeBotApi, settings: Settings
+) -> None:
+    """Issue 17 item 19 over HTTP: someone who never wrote to the bot opens the invitation
+    link; the reply already carries ✅ 审核, and it opens the unit's queue."""
+    from core.uscc import make_unit_code
+    from services.onboarding import issue_invitation
+
+    api = fake_api
+    claim_id = await seed(ctx, roster)
+    issued = await issue_invitation(
+        ctx, role="reviewer", actor="cli", unit_code=make_unit_code("12450000MB0000001")
+    )
+    newcomer = 6363
+    async with polling(settings, ctx):
+        mark = api.mark()
+        api.send_text(newcomer, f"/start {issued.code}")
+        reply = await api.wait_for_button(newcomer, "✅ 审核", since=mark)
+        assert "单位人事审验员" in reply.params["text"]
+        mark = api.mark()
+        api.press(newcomer, "✅ 审核")
+        card = await api.wait_for_button(newcomer, "✅ 通过", since=mark)
+        assert f"登记 #{claim_id}" in card.params["text"]
