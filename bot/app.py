@@ -36,6 +36,9 @@ def build_application(settings: Settings, ctx: AppContext) -> Application:  # ty
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(PerUserUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .post_init(post_init)
+        # PTB would start its own APScheduler (idle) in every worker because APScheduler is
+        # installed for services/scheduler.py; cebot schedules nothing through PTB
+        .job_queue(None)
         .build()
     )
     install(application, Engine(ctx))

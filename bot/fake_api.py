@@ -507,6 +507,8 @@ class FakeBotApi:
     _m_sendChatAction = _true
     _m_setMyCommands = _true
     _m_deleteMyCommands = _true
+    _m_setMyDescription = _true
+    _m_setMyShortDescription = _true
     _m_close = _true
     _m_logOut = _true
 

@@ -40,7 +40,13 @@ from web.verify import verification_routes
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# my_chat_member: a block is known without a failed send; edited_message: answered, not read
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.EDITED_MESSAGE,
+]
 # how often a worker looks for rows of workers that are gone (and its own left over)
 RECOVER_EVERY = 5.0
 # a graceful stop waits this long for updates in hand; the rest stay in the inbox

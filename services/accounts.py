@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.context import AppContext
 from services.i18n import normalize_language
 from storage.models import Account, Person
 
@@ -81,3 +82,38 @@ def reset_failures(account: Account) -> None:
 def set_language(account: Account, language: str) -> str:
     account.language = normalize_language(language)
     return account.language
+
+
+# ------------------------------------------------------------------ Telegram's chat member updates
+
+
+async def set_blocked(ctx: AppContext, *, channel: str, external_id: str, blocked: bool) -> bool:
+    """The user blocked the bot (Telegram's my_chat_member "kicked") or unblocked it
+    ("member"): mark the account as a failed send's 403 would, so the sender drops what is
+    queued for it without trying, or clear the mark. One transaction; True when it changed.
+    An account never seen before is not created: there is nothing to send to it."""
+    now = ctx.now()
+    async with ctx.db.transaction() as session:
+        account = await session.scalar(
+            select(Account).where(Account.channel == channel, Account.external_id == external_id)
+        )
+        if account is None:
+            return False
+        if blocked and account.unreachable_at is None:
+            account.unreachable_at = now
+            return True
+        if not blocked and account.unreachable_at is not None:
+            account.unreachable_at = None
+            return True
+    return False
+
+
+async def account_language(ctx: AppContext, *, channel: str, external_id: str) -> str | None:
+    """The language the account chose, or None for a user not seen before."""
+    async with ctx.db.transaction() as session:
+        language: str | None = await session.scalar(
+            select(Account.language).where(
+                Account.channel == channel, Account.external_id == external_id
+            )
+        )
+    return language

@@ -128,6 +128,9 @@ class Outcome:
     # choices are toggled), instead of arriving as a new message
     edit_pressed: bool = False
     language: str = "zh"
+    # the account's roles at the end of the turn (None: not known, e.g. a turn that failed):
+    # adapters show each role its own commands
+    roles: frozenset[str] | None = None
     # slow work to run after this turn's transaction commits (reading evidence): it returns
     # the callback data of the step button to press next, handled as a new turn, or None
     follow_up: Callable[[], Awaitable[str | None]] | None = field(default=None, repr=False)

@@ -49,6 +49,7 @@ class Engine:
             outcome.replies.extend(more.replies)
             outcome.follow_up = more.follow_up
             outcome.language = more.language
+            outcome.roles = more.roles if more.roles is not None else outcome.roles
         return outcome
 
     async def _handle_once(self, user: ChannelUser, event: Event) -> Outcome:
@@ -107,4 +108,5 @@ class Engine:
                 # rolls the whole turn back
                 await event.receipt(session)
             turn.outcome.language = account.language
+            turn.outcome.roles = turn.roles
             return turn.outcome

@@ -14,9 +14,11 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.flows import Outcome, Reply
+from bot.handlers.chat_action import chat_action
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +83,16 @@ async def render(bot: Bot, update: Update, outcome: Outcome) -> None:
                 log.info("could not edit the pressed message; sending a new one")
     for reply in replies:
         if reply.file is not None:
-            path = await reply.file.ready_path()
-            with Path(path).open("rb") as fh:
-                await bot.send_document(
-                    chat.id,
-                    document=fh,
-                    filename=reply.file.name,
-                    caption=reply.text or None,
-                    reply_markup=keyboard(reply),
-                )
+            # "sending a file…" while the certificate or report is made and uploaded
+            async with chat_action(bot, chat.id, ChatAction.UPLOAD_DOCUMENT):
+                path = await reply.file.ready_path()
+                with Path(path).open("rb") as fh:
+                    await bot.send_document(
+                        chat.id,
+                        document=fh,
+                        filename=reply.file.name,
+                        caption=reply.text or None,
+                        reply_markup=keyboard(reply),
+                    )
         else:
             await bot.send_message(chat.id, reply.text, reply_markup=markup(reply))

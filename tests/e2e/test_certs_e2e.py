@@ -65,6 +65,10 @@ async def test_certificate_pdf_through_the_bot_api(
         sent = await fake_api.wait_for(
             "sendDocument", lambda c: c.params["chat_id"] == USER, since=mark
         )
+        # "sending a file…" shows while the certificate is made and uploaded
+        action = fake_api.calls_of("sendChatAction")
+        assert [c for c in action if c.params.get("action") == "upload_document"]
+        assert min(c.at for c in action if c.params.get("action") == "upload_document") <= sent.at
         toast = await fake_api.wait_for("answerCallbackQuery", since=mark)
         assert toast.params.get("text") == "正在准备证书 PDF……"
         found = re.search(r"GX2024-PE-\d{6}", str(sent.params["caption"]))

@@ -431,3 +431,80 @@ def test_an_interrupted_backup_never_passes_for_a_good_one(
     )
     assert failed.exit_code == 1 and "could not be written" in failed.stderr
     assert (lost, duplicated, tracebacks) == (0, 0, 0)
+
+
+# ------------------------------------------------------------------------------ item 22
+
+
+class StubBot:
+    """What the membership handlers call on the Bot, recorded."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+        self.deleted: list[int] = []
+
+    async def send_message(self, chat_id: int, text: str, **_kwargs: object) -> None:
+        self.sent.append((chat_id, text))
+
+    async def delete_message(self, chat_id: int, message_id: int, **_kwargs: object) -> bool:
+        self.deleted.append(message_id)
+        return True
+
+
+async def test_blocks_and_edits_are_handled_without_a_send_or_a_read(
+    ctx: AppContext, faults, caplog
+) -> None:
+    from telegram import Update
+
+    from bot.handlers.convert import channel_user
+    from bot.handlers.membership import handle_other
+
+    chat = 7001
+    await bound_people(ctx, [chat])
+    bot = StubBot()
+    user = {"id": chat, "is_bot": False, "first_name": "u", "language_code": "zh-hans"}
+    private = {"id": chat, "type": "private", "first_name": "u"}
+    me = {"id": 1, "is_bot": True, "first_name": "cebot"}
+
+    def member(status: str) -> dict[str, object]:
+        return {"status": status, "user": me, **({"until_date": 0} if status == "kicked" else {})}
+
+    def block(update_id: int, old: str, new: str) -> dict[str, object]:
+        change = {"chat": private, "from": user, "date": 0}
+        change |= {"old_chat_member": member(old), "new_chat_member": member(new)}
+        return {"update_id": update_id, "my_chat_member": change}
+
+    def edit(update_id: int, text_: str) -> dict[str, object]:
+        message = {"message_id": update_id, "date": 0, "edit_date": 1, "chat": private}
+        message |= {"from": user, "text": text_}
+        return {"update_id": update_id, "edited_message": message}
+
+    # (update, blocked afterwards?, replies expected, deletions expected)
+    script = [
+        (block(1, "member", "kicked"), True, 0, 0),
+        (block(2, "member", "kicked"), True, 0, 0),  # a redelivered copy changes nothing
+        (block(3, "kicked", "member"), False, 0, 0),
+        (edit(4, "张三"), False, 1, 0),
+        (edit(5, "身份证 450103198803120212"), False, 1, 1),
+    ]
+    caplog.set_level(logging.WARNING)
+    wrong = 0
+    for data, blocked, replies, deletions in script:
+        update = Update.de_json(data, bot)  # type: ignore[arg-type]
+        sent, deleted = len(bot.sent), len(bot.deleted)
+        channel = channel_user(update)
+        assert channel is not None
+        await handle_other(ctx, bot, update, channel)  # type: ignore[arg-type]
+        async with ctx.db.transaction() as s:
+            at = await s.scalar(select(Account.unreachable_at).where(Account.external_id == "7001"))
+        wrong += (at is not None) != blocked
+        wrong += len(bot.sent) - sent != replies or len(bot.deleted) - deleted != deletions
+    assert all("修改后的消息" in text_ for _chat, text_ in bot.sent)
+    tracebacks = faults.tracebacks_in(caplog.records)
+    faults.record(
+        "22 my_chat_member and edited_message",
+        tried=len(script),
+        lost=wrong,
+        tracebacks=tracebacks,
+    )
+    assert (wrong, tracebacks) == (0, 0)

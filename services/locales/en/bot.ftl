@@ -153,6 +153,9 @@ cmd-desc-help = Help and contacts
 cmd-desc-language = Change language
 cmd-desc-binding = My binding
 cmd-desc-cancel = Cancel the current step
+bot-description = I help Guangxi's professional technical personnel through their yearly continuing education: check your hours, study the public subjects and take the exam, claim professional hours for your unit to verify, and download your certificates, with reminders before the 31 December and 31 March deadlines. Press Start, then bind your identity with your ID number and name.
+bot-short-description = Continuing education in Guangxi: your hours, the public-subject exam, claims, certificates and deadline reminders.
+bot-edited-not-read = I did not read the edited message. Please send it again as a new message.
 
 ## Console
 

@@ -153,6 +153,9 @@ cmd-desc-help = 帮助与联系方式
 cmd-desc-language = 切换语言
 cmd-desc-binding = 我的绑定
 cmd-desc-cancel = 取消当前操作
+bot-description = 我帮助广西专业技术人员完成每年的继续教育：查询学时、学习公需科目并参加考试、申报专业科目学时由单位审核、下载证书，并在 12 月 31 日和 3 月 31 日截止前提醒您。请点击“开始”，再用身份证号和姓名绑定身份。
+bot-short-description = 广西专业技术人员继续教育：学时查询、公需科目考试、学时申报、证书下载和截止提醒。
+bot-edited-not-read = 我没有读取修改后的消息，请重新发送一条新消息。
 
 ## Console
 
