@@ -53,9 +53,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def local_address(sock: socket.socket) -> str:
-    """http://host:port of a bound socket, with a host a browser on this machine can open."""
+    """http://host:port of a bound socket, with a host a browser on this machine can open
+    (named as the default CEBOT_PUBLIC_URL names it)."""
     host, port = sock.getsockname()[:2]
-    if host in ("0.0.0.0", "::", ""):
+    if host in ("0.0.0.0", "::", "", "127.0.0.1"):
         host = "localhost"
     elif ":" in host:
         host = f"[{host}]"
