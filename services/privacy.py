@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.idnumber import mask_id_numbers
 from services.audit import audit
 from services.context import AppContext
 from services.evidence import evidence_path
@@ -349,7 +350,8 @@ async def request_correction(
         person_id=person.id,
         kind="correction",
         status="open",
-        text=text[:MAX_CORRECTION_TEXT],
+        # the request goes to reviewers and stays: an ID number in it, in any shape, masked
+        text=mask_id_numbers(text)[:MAX_CORRECTION_TEXT],
         created_at=now,
     )
     session.add(request)

@@ -150,7 +150,9 @@ async def test_correction_goes_to_the_units_reviewers(ctx: AppContext) -> None:
     async with ctx.db.transaction() as s:
         person = await s.get(Person, pid)
         assert person is not None
-        told = await request_correction(s, person=person, text="姓名应为人员肆", now=now)
+        # an ID number typed in the request (here in groups) is masked before it is kept or sent
+        text = "姓名应为人员肆，身份证 4501 0319 9201 3005 60"
+        told = await request_correction(s, person=person, text=text, now=now)
     assert told == 1
     async with ctx.db.transaction() as s:
         row = await s.scalar(select(OutboxMessage).where(OutboxMessage.account_id == reviewer_id))
@@ -158,6 +160,8 @@ async def test_correction_goes_to_the_units_reviewers(ctx: AppContext) -> None:
     assert row is not None and row.payload["key"] == "privacy-correction-for-reviewer"
     assert "人员肆" in row.payload["args"]["text"]
     assert request is not None and request.kind == "correction"
+    for kept in (row.payload["args"]["text"], request.text):
+        assert kept.endswith("身份证 4501**********0560")
 
 
 async def test_erasure_unbinds_now_and_deletes_after_retention(ctx: AppContext) -> None:
