@@ -1,5 +1,6 @@
 """Where each event goes: commands and menu buttons work from every screen; text, step
-buttons and files go to the current step of the current flow."""
+buttons and files go to the current step of the current flow. An old step button (its nonce
+no longer current) leads to where the user is now in the flow it belonged to (stale.py)."""
 
 from __future__ import annotations
 
