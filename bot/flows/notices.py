@@ -12,8 +12,9 @@
 
 A broadcast's campaign key is made when its preview is shown and kept in the flow's draft, so
 the notice is queued once however often "confirm" is pressed: a second press finds its step
-gone (a stale button), and in a race of two presses the key is already taken
-(services.reminders.queue_broadcast queues nothing for a known key).
+gone (a stale button: it says the notice is queued, for how many, with the report button), and
+in a race of two presses the key is already taken (services.reminders.queue_broadcast queues
+nothing for a known key).
 """
 
 from __future__ import annotations

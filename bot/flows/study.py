@@ -14,6 +14,10 @@ state and the service re-checks that it is the person's own and that the positio
 so a repeated tap counts once and an old question's button is refused. The nonce stays the
 same for a whole attempt (the position in the value tells questions apart), so the buttons of
 the question on screen still work after the bot restarts.
+
+An older message's button (a stale nonce) leads to where the person is now (`_stale_tap`):
+the open exam's current question, "the attempts are used, ask for 补学补考", the electives or
+the study screen; never a bare "expired".
 """
 
 from __future__ import annotations
