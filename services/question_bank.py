@@ -34,7 +34,7 @@ from core.rules import Policy
 from core.text import bad_character, char_label
 from services.audit import audit
 from services.context import AppContext
-from services.imports import ImportRejected, ImportResult, RowProblem
+from services.imports import ImportRejected, ImportResult, RowProblem, _raced
 from services.tabular import Row, TableError, read_table
 from storage.models import Chapter, Course, ImportBatch, Question
 
@@ -300,7 +300,7 @@ async def import_questions(ctx: AppContext, path: Path, *, actor: str = "cli") -
     if not rows and not problems:
         problems.append(RowProblem(1, "q-no-rows"))
     now = ctx.now()
-    async with ctx.db.transaction() as session:
+    async with _raced(), ctx.db.transaction() as session:
         courses = await _courses_by_code(
             session, {(q.year, q.course) for q in parsed.values() if q.course}
         )
@@ -414,6 +414,17 @@ def _parse_course(
                 problems.append(RowProblem(line, "c-chapter", {"number": number}))
                 continue
             chapters.append((_text(ch, "title"), _text(ch, "body"), media))
+    texts = [("code", code), ("title", title), ("topic", topic or "")] + [
+        (f"chapters[{n}]", part) for n, chapter in enumerate(chapters, 1) for part in chapter[:2]
+    ]
+    for column, value in texts:
+        # a body may wrap and indent; nothing else no stored text may hold
+        bad = bad_character(value.replace("\n", "").replace("\t", "").replace("\r", ""))
+        if bad is not None:
+            problems.append(
+                RowProblem(line, "text-control", {"column": column, "char": char_label(bad)})
+            )
+            break
     if len(problems) > before or policy is None:
         return None
     return ParsedCourse(line, policy.year, code, kind, topic, title, chapters)
@@ -442,7 +453,7 @@ async def import_courses(ctx: AppContext, path: Path, *, actor: str = "cli") -> 
     if not items and not problems:
         problems.append(RowProblem(1, "q-no-rows"))
     now = ctx.now()
-    async with ctx.db.transaction() as session:
+    async with _raced(), ctx.db.transaction() as session:
         years = sorted({y for y, _ in parsed})
         existing = {
             (e.year, e.code): e

@@ -214,8 +214,10 @@ def _start_work(turn: Turn, step: str, **data: str) -> None:
 def _result(turn: Turn, event: Event) -> Result | None:
     """The follow-up's result this event brings, else None (said what to do meanwhile)."""
     token = str(turn.data.get("token", ""))
-    if event.kind == "button" and event.data == f"{DONE}{token}" and token in _RESULTS:
-        return _RESULTS.pop(token)[1]
+    if event.kind == "button" and event.data == f"{DONE}{token}":
+        kept = _RESULTS.pop(token, None)
+        # no result: the follow-up failed before keeping one; found by the caller
+        return kept[1] if kept is not None else _Failed(internal=True)
     since = datetime.fromisoformat(str(turn.data.get("since")))
     if turn.now - since < WORK_LOST_AFTER:
         turn.say("upl-working")

@@ -8,7 +8,7 @@ anyone but a live organiser is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select, update
 
-from bot.flows import Event, IncomingFile, Outcome
+from bot.flows import Engine, Event, IncomingFile, Outcome
 from services.claims import decide
 from services.context import AppContext
+from services.imports import ImportRaced
 from services.notify import render_notice
 from services.organiser_upload import MAX_UPLOAD_BYTES, UPLOAD_DIR
 from services.privacy import notice
@@ -28,6 +29,7 @@ from tests.bot.conftest import Chat
 from tests.claims.claims_helpers import (
     ORGANISER_SOURCE,
     World,
+    at,
     build_world,
     claim,
     count,
@@ -129,7 +131,8 @@ async def test_preview_confirm_and_the_same_file_again(
     # the same bytes again: recognised before reading, with when and how many, no confirm
     await organiser.send("/upload")
     await send_file(organiser, GOOD)
-    assert "这个文件已于" in organiser.text and "导入过（共 3 行，新增 3 条），无需再次导入" in organiser.text
+    assert "这个文件已于 2024-11-20 10:00 导入过" in organiser.text
+    assert "（共 3 行，新增 3 条），无需再次导入" in organiser.text
     assert not [b for b in organiser.buttons() if "确认导入" in b.label]
     assert uploads_left(ctx) == []
     assert await count(ctx, HourRecord) == 3 and await count(ctx, ImportBatch) == 1
@@ -279,3 +282,64 @@ async def test_only_organisers_may_upload(
     assert "您不是培训组织单位的导入人员" in someone.text
     await send_file(someone, GOOD)  # a file out of the blue goes nowhere
     assert await count(ctx, HourRecord) == 0 and uploads_left(ctx) == []
+
+
+async def test_losing_a_race_says_send_it_again(
+    ctx: AppContext, world: World, chat: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17 item 8 in the bot: another import of the same rows committed first."""
+    import bot.flows.upload as flow
+
+    async def raced(*args: object, **kwargs: object) -> None:
+        raise ImportRaced()
+
+    organiser = chat(ORGANISER)
+    await organiser.send("/upload")
+    await send_file(organiser, GOOD)
+    monkeypatch.setattr(flow, "confirm_upload", raced)
+    await organiser.press("确认导入")
+    assert "同一文件的另一次导入先完成了" in organiser.text and "请再发送一次文件" in organiser.text
+    assert uploads_left(ctx) == []
+    monkeypatch.undo()
+    await send_file(organiser, GOOD)  # still waiting for the file: sent again, imported
+    await organiser.press("确认导入")
+    assert "已导入：新增 3 条" in organiser.text
+
+
+async def test_a_result_lost_in_between_is_found_by_the_files_digest(
+    ctx: AppContext, world: World, chat: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import committed but its result never reached the turn that shows it (the process
+    stopped in between): the organiser is told it was imported, not asked again."""
+    import bot.flows.upload as flow
+
+    organiser = chat(ORGANISER)
+    await organiser.send("/upload")
+    await send_file(organiser, GOOD)
+    monkeypatch.setattr(flow, "_keep", lambda *args: None)
+    await organiser.press("确认导入")
+    assert "这个文件已于" in organiser.text and "（共 3 行，新增 3 条）" in organiser.text
+    assert await count(ctx, HourRecord) == 3
+    assert len(await payloads(ctx, world.claimant_account)) == 1  # told all the same
+
+
+async def test_a_message_while_importing_and_an_import_that_never_finished(
+    ctx: AppContext, world: World, chat: Callable[..., Chat]
+) -> None:
+    organiser = chat(ORGANISER)
+    await organiser.send("/upload")
+    await send_file(organiser, GOOD)
+    # the confirming turn commits; its follow-up (the import) never runs: the process stopped
+    pressed = await organiser.engine._handle_once(
+        organiser.user, Event.button(organiser.button("确认导入").data)
+    )
+    assert pressed.follow_up is not None
+    await organiser.send("好了吗？")
+    assert "正在处理文件，请稍候" in organiser.text
+    later = Chat(Engine(at(ctx, ctx.now() + timedelta(minutes=11))), ORGANISER)
+    await later.send("好了吗？")
+    assert "导入没有完成，未写入任何数据。请重新发送文件。" in later.text
+    assert await count(ctx, HourRecord) == 0
+    await send_file(later, GOOD)
+    await later.press("确认导入")
+    assert "已导入：新增 3 条" in later.text
