@@ -241,6 +241,14 @@ async def test_handled_update_ids_are_pruned(ctx: AppContext, faults) -> None:
     lost = len({1000 + n for n in range(recent)} - left)
     faults.record("13 processed_updates pruned", tried=old + recent, lost=lost)
     assert deleted == old and lost == 0 and left == {1000 + n for n in range(recent)}
+    # the nightly housekeeping job does it
+    from services.scheduler import housekeeping
+
+    async with ctx.db.transaction() as s:
+        s.add(ProcessedUpdate(update_id=5, processed_at=NOW - timedelta(days=30)))
+    await housekeeping(ctx)
+    async with ctx.db.transaction() as s:
+        assert set(await s.scalars(select(ProcessedUpdate.update_id))) == left
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
