@@ -489,3 +489,30 @@ async def test_public_incomplete_audience_and_its_year(ctx: AppContext, roster: 
     ctx.clock = lambda: datetime(2025, 2, 10, 2, tzinfo=UTC)
     assert status_year(ctx, public) == 2024
     assert status_year(ctx, BroadcastFilter(status=AudienceStatus.INCOMPLETE)) == 2024
+
+
+async def test_a_notice_telegram_would_refuse_is_refused_at_confirmation(
+    ctx: AppContext, roster: Any, chat: Any, monkeypatch: Any
+) -> None:
+    """The service holds the limit of one Telegram message (4096 UTF-16 units with the
+    heading): were the flow's own shorter limit ever raised past it, the confirmation still
+    refuses the text clearly, queues nothing, and asks for the text again."""
+    import bot.flows.notices as notices
+
+    await seed_province(ctx, roster)
+    monkeypatch.setattr(notices, "MAX_NOTICE_LENGTH", 10_000)
+    admin = await admin_chat(ctx, chat)
+    await admin.send("/admin")
+    await admin.press("群发通知")
+    await admin.press("全部城市")
+    await admin.press("全部单位")
+    await admin.press("所有人")
+    assert "最多 10000 字" in admin.text
+    await admin.send("长" * 4095)
+    assert "将发送给 4 个账号" in admin.text  # previewed: the flow's check let it through
+    confirm = admin.button("确认发送（4 个账号）")
+    await admin.press_data(confirm.data)
+    assert "通知内容有 4095 字，超过了" in admin.text
+    assert "第 4 步" in admin.text  # the text step again, nothing lost but the long text
+    async with ctx.db.transaction() as s:
+        assert await s.scalar(select(func.count(OutboxMessage.id))) == 0
