@@ -71,13 +71,15 @@ _ACCESS_FILTER = AccessPathFilter()
 
 
 def route_uvicorn_logs() -> None:
-    """uvicorn's loggers without handlers of their own (its default config adds some that
-    bypass ours), propagating to the root's redacting handler."""
+    """uvicorn's loggers without handlers or levels of their own (its default config adds
+    handlers that bypass ours), propagating to the root's redacting handler at its level."""
     for name in UVICORN_LOGGERS:
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
             logger.removeHandler(old)
         logger.propagate = True
+        logger.disabled = False
+        logger.setLevel(logging.NOTSET)
     access = logging.getLogger("uvicorn.access")
     if _ACCESS_FILTER not in access.filters:
         access.addFilter(_ACCESS_FILTER)
