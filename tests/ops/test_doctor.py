@@ -175,3 +175,6 @@ def test_a_database_of_a_later_release_is_not_a_failure(env: Path, monkeypatch) 
     result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "! The database is at 0099_later, newer than this code's" in result.output
+    # and the previous release's commands keep working against it
+    used = CliRunner().invoke(app, ["reminders", "report", "none:1"])
+    assert "No such campaign: none:1" in used.output and "not up to date" not in used.output
