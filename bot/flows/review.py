@@ -2,10 +2,16 @@
 reviewers see the pending claims of their units, decide each by button, and confirm members
 who chose the unit in the bot.
 
-- The queue shows a page of claims, oldest first. Each claim is one message (claimant's name
-  and masked ID number, year, category, title, organiser, dates, hours, the service's flags)
-  with its buttons, followed by its evidence files as documents. A last message offers
-  "approve all shown" (with a confirmation), the next page and the members to confirm.
+- The queue shows a page of claims: the years still open for verification first, oldest
+  first, then closed years' claims under a heading (shown, not decidable). Each claim is one
+  message, its card (claimant's name and masked ID number, year, category, title, organiser,
+  dates, hours, the service's flags) with its buttons, followed by its evidence files as
+  documents. A last message offers "approve all shown" (with a confirmation), the next page
+  and the members to confirm; after each decision it comes again with the page's new count.
+- A decision edits the pressed card into the decided card: what was decided, by whom, when
+  ("已通过 ✅ 12 学时（您于 … 审验）", "已退回：理由（…）"). The reason or the hours are asked
+  on the card itself; cancel restores it. After a typed reason or typed hours (no pressed
+  message) the decided card comes as a new message.
 - A claim's buttons carry its record id ("rv:ok:12", "rv:no:12", "rv:hr:12", "rv:okd:12") and
   stay valid on every message, also a reminder's; the id is only a pointer: services.claims
   checks on every press that the presser is a live reviewer of the claim's unit and not its
@@ -252,8 +258,8 @@ def _decided(turn: Turn, result: DecisionResult, card: str | None) -> None:
         return
     _tell_claimant(turn, result)
     _forget(turn, result.record_id)
-    short = "rvw-approved-short" if result.status == RecordStatus.APPROVED.value else None
-    turn.outcome.notice = turn.t(short or "rvw-rejected-short")
+    approved = result.status == RecordStatus.APPROVED.value
+    turn.outcome.notice = turn.t("rvw-approved-short" if approved else "rvw-rejected-short")
     turn.add(Reply(head + _decision_line(turn, result) + "\n" + turn.t("rvw-decided-told")))
 
 
