@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from claims_helpers import PDF, PNG, World, at, build_world, claim, count, draft, shanghai
@@ -355,3 +356,63 @@ async def test_a_person_who_moved_is_decided_by_the_unit_claimed_in(
         await decide(ctx, world.reviewer_b, view.id, approve=True)
     assert exc.value.reason == "other_unit"
     assert (await decide(ctx, world.reviewer1, view.id, approve=True)).status == "approved"
+
+
+async def test_queue_open_years_first_and_pages_across_years(
+    ctx: AppContext, world: World, tmp_path: Path
+) -> None:
+    """In March 2025 both 2024 and 2025 are open (2024 first, its deadline is nearer); in May
+    2024 is closed and comes last. Pages of one walk the same order without a gap."""
+    from dataclasses import replace
+
+    from services.claims import pending_among
+    from services.policies import PolicyBook, shipped_policy_dir
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    text_2024 = (shipped_policy_dir() / "2024.toml").read_text(encoding="utf-8")
+    (folder / "2025.toml").write_text(
+        text_2024.replace("2025", "2026").replace("2024", "2025"), encoding="utf-8"
+    )
+    old = [
+        await claim(
+            ctx,
+            world.claimant,
+            title=f"旧{n}",
+            completed_on=date(2024, 9, n + 1),
+            started_on=date(2024, 9, n + 1),
+        )
+        for n in range(2)
+    ]
+    march = replace(ctx, policies=PolicyBook.load(folder), clock=lambda: shanghai(2025, 3, 10))
+    new = [
+        await claim(
+            march,
+            world.claimant,
+            year=2025,
+            title=f"新{n}",
+            completed_on=date(2025, 3, n + 1),
+            started_on=date(2025, 3, n + 1),
+        )
+        for n in range(2)
+    ]
+    may = replace(march, clock=lambda: shanghai(2025, 5, 6))
+
+    async def walk(when: AppContext) -> list[int]:
+        seen: list[int] = []
+        after = None
+        while page := await review_queue(when, world.reviewer1, limit=1, after_id=after):
+            seen.append(page[0].claim.id)
+            after = page[0].claim.id
+        return seen
+
+    assert await walk(march) == [old[0].id, old[1].id, new[0].id, new[1].id]
+    assert await walk(may) == [new[0].id, new[1].id, old[0].id, old[1].id]
+    assert [q.claim.verification_closed for q in await review_queue(may, world.reviewer1)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    await decide(may, world.reviewer1, new[0].id, True)
+    assert await pending_among(may, [new[1].id, new[0].id, old[0].id]) == [new[1].id, old[0].id]
