@@ -27,7 +27,13 @@ from cebot.cli import app
 from core.idnumber import make_id_number
 from core.uscc import make_unit_code
 from services.context import AppContext
-from services.imports import ImportRaced, ImportRejected, import_hours, import_people
+from services.imports import (
+    ImportRaced,
+    ImportRejected,
+    check_hours_file,
+    import_hours,
+    import_people,
+)
 from services.organiser_upload import MAX_UPLOAD_BYTES, UPLOAD_DIR
 from services.privacy import notice
 from services.question_bank import import_questions
@@ -35,7 +41,7 @@ from services.reports import unit_report, unit_report_csv, unit_report_xlsx
 from services.tabular import TableError, read_table
 from storage.models import Account, HourRecord, ImportBatch, Person, Unit
 from tests.bot.conftest import HOSPITAL_CODE, Chat, seed_roster
-from tests.claims.claims_helpers import build_world, id_number_of
+from tests.claims.claims_helpers import ORGANISER_SOURCE, build_world, id_number_of
 from tests.conftest import make_context
 
 HOURS_HEADER = ["身份证号", "姓名", "年度", "科目", "课程编号", "课程名称", "学时", "完成日期"]
@@ -416,10 +422,11 @@ def test_rows_beyond_the_cap_and_errors_beyond_the_list(
 
 
 async def test_a_large_legitimate_file_never_stalls_the_bot(
-    ctx: AppContext, world, caplog: pytest.LogCaptureFixture, faults, tried: Tried
+    ctx: AppContext, world, tmp_path: Path, caplog: pytest.LogCaptureFixture, faults, tried: Tried
 ) -> None:
-    """Read and checked in a worker process after the turn commits: the event loop keeps
-    answering while 10,000 rows are read and checked (on the event loop that took seconds)."""
+    """Read and checked in a worker process after the turn commits: the event loop is never
+    blocked for as long as reading and checking the file takes (what it was blocked for when
+    that ran inside the turn), measured here on the same bytes and the same machine."""
     caplog.set_level(logging.WARNING)
     rows = 10_000
     buffer = io.StringIO()
@@ -439,6 +446,11 @@ async def test_a_large_legitimate_file_never_stalls_the_bot(
             ]
         )
     content = buffer.getvalue().encode()
+    baseline = tmp_path / "big.csv"
+    baseline.write_bytes(content)
+    started = time.perf_counter()
+    check_hours_file(baseline, ORGANISER_SOURCE, ctx)  # the same work on this loop
+    on_the_loop = time.perf_counter() - started
     gaps: list[float] = []
     stop = asyncio.Event()
 
@@ -457,7 +469,7 @@ async def test_a_large_legitimate_file_never_stalls_the_bot(
     stop.set()
     await tick
     assert "共 10000 行" in organiser.text and confirm_offered(organiser)
-    assert max(gaps) < 1.0, (max(gaps), took)  # the loop answered all along
+    assert max(gaps) < on_the_loop, (max(gaps), on_the_loop, took)  # it answered all along
     await organiser.press("确认导入")
     assert await count(ctx, HourRecord) == rows
     lost = rows - await count(ctx, HourRecord)
