@@ -59,9 +59,12 @@ class InvalidIdNumber(ValueError):
 
 
 def normalize_id_number(raw: str) -> str:
-    """Drop all whitespace, map full-width digits/X to ASCII, upper-case a trailing x."""
+    """Drop all whitespace and the separators people type between groups (hyphens, dots),
+    map full-width digits/X to ASCII, upper-case a trailing x: the shapes `find_id_numbers`
+    recognises in free text are accepted where an ID number is asked for."""
     # Internal spaces too: people paste numbers grouped as "4501 0319 9001 ...".
-    text = "".join(ch for ch in raw if not ch.isspace() and ch not in _INVISIBLE)
+    folded = (_fold(ch) for ch in raw)
+    text = "".join(ch for ch in folded if not ch.isspace() and ch not in _SEPARATORS)
     text = text.translate(_FULLWIDTH)
     if text.endswith("x"):
         text = text[:-1] + "X"

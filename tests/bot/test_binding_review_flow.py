@@ -329,3 +329,23 @@ async def test_reviewers_are_told_when_someone_not_in_the_roster_chooses_their_u
     [(key, text, _)] = await notices(ctx, reviewer)
     assert key == "bnd-told-bound-unconfirmed" and "李四" in text and "不在本单位人员名单" in text
     assert roster.stranger_number not in text
+
+
+async def test_an_id_number_typed_with_hyphens_or_full_width_binds(
+    ctx: AppContext, roster: Roster, chat: Callable[..., Chat]
+) -> None:
+    n = roster.zhang_number
+    for user, typed in (
+        ("hyphens", f"{n[:6]}-{n[6:14]}-{n[14:]}"),
+        (
+            "full-width",
+            f"{n[:6]}　{n[6:]}".translate({ord(d): 0xFF10 + int(d) for d in "0123456789"}),
+        ),
+    ):
+        c = chat(user)
+        await c.start()
+        out = await c.send(typed)
+        assert out.delete_incoming and "已收到身份证号" in c.text and n not in c.text
+        if user == "hyphens":
+            await c.send("张伟")
+            assert "绑定成功" in c.text
