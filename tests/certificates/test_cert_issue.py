@@ -41,6 +41,7 @@ from tests.certificates.helpers import (
     ZHANG_WEI,
     Demo,
     add_professional_hours,
+    pdf_qr_codes,
     pdf_text,
     person_id,
     set_record_status,
@@ -278,6 +279,9 @@ async def test_demo_year_certificate_is_plainly_a_demo(database_url: str, tmp_pa
     assert "watermark" not in html.split("</style>", 1)[1]
     verified = await verify_trusted_in(database_url, tmp_path, demo_cert.number)
     assert verified == DEMO_ISSUER
+    # the watermark leaves the QR code readable
+    qr = pdf_qr_codes(demo_cert.file_path, tmp_path)
+    assert qr == [verification_url(ctx, demo_cert.number)]
 
 
 async def verify_trusted_in(database_url: str, tmp_path: Path, number: str) -> str | None:
