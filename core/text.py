@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import Literal
 
+from core.idnumber import mask_id_numbers
+
 # Maximum lengths, in characters, matching the columns they are stored in.
 NAME_MAX = 50  # people.name is String(100); 50 is what the bot's binding accepts
 UNIT_NAME_MAX = 200  # units.name
@@ -69,7 +71,10 @@ def char_label(ch: str) -> str:
 
 def shown(text: str, limit: int = 40) -> str:
     """A value quoted back in an error message, cut short (a 200,000-character cell is not
-    worth repeating) and with its control characters made visible."""
+    worth repeating), an ID number in it masked (typed in the wrong column, say) and its
+    control characters made visible."""
+    # masked before the cut, with room for an ID number typed in groups across it
+    text = mask_id_numbers(text[: limit + 40])
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
     return "".join(char_label(ch) if bad_character(ch) else ch for ch in cut)
 

@@ -34,6 +34,7 @@ DEFAULT_MAX_ROWS = 200_000
 INFLATED_BYTES_PER_ROW = 1536
 MIN_INFLATED = 16 * 1024 * 1024
 MAX_COLUMNS = 200  # the widest import has 15 columns; a sheet declaring more is not ours
+MAX_PARTS = 10_000  # files inside an XLSX: a workbook has dozens, a crafted ZIP millions
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
 
 
@@ -103,6 +104,8 @@ def check_xlsx(path: Path, rows_allowed: int) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
+            if len(members) > MAX_PARTS:
+                raise TableError("unreadable")
             inflated = sum(m.file_size for m in members)
             if inflated > limit:
                 raise TableError("inflated", mb=inflated // 2**20, max_mb=limit // 2**20)

@@ -67,4 +67,8 @@ def test_sheet_safe_leaves_nothing_a_sheet_refuses(text: str) -> None:
 def test_values_quoted_back_are_short_and_visible() -> None:
     assert shown("学" * 200_000) == "学" * 39 + "…"
     assert shown("a\x00b") == "aU+0000b"
+    # an ID number in the wrong column is quoted back masked, even when the cut falls in it
+    number = "450103199201300560"
+    assert shown(number) == "4501**********0560"
+    assert number[:10] not in shown("学" * 30 + number)
     assert bad_character("正常") is None and bad_character("x\x7f") == "\x7f"
