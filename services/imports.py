@@ -236,7 +236,7 @@ async def import_units(ctx: AppContext, path: Path, *, actor: str = "cli") -> Im
     if problems:
         raise ImportRejected(problems)
     now = ctx.now()
-    async with _raced(), ctx.db.transaction() as session:
+    async with raced_import(), ctx.db.transaction() as session:
         existing = await _units_by_code(session, list(parsed))
         new = [
             {"code": c, "name": n, "city": city, "created_at": now}
@@ -295,7 +295,7 @@ async def import_people(ctx: AppContext, path: Path, *, actor: str = "cli") -> I
         if phone:
             phones[id_number] = phone
     now = ctx.now()
-    async with _raced(), ctx.db.transaction() as session:
+    async with raced_import(), ctx.db.transaction() as session:
         units = await _units_by_code(session, sorted({code for _r, code in parsed.values()}))
         hashes = {ctx.ids.lookup_hash(i): i for i in parsed}
         people = await _people_by_hash(session, list(hashes))
@@ -660,7 +660,7 @@ def check_source(source: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _raced() -> AsyncIterator[None]:
+async def raced_import() -> AsyncIterator[None]:
     """Around an import's transaction: a unique key that refused our rows means another
     import of the same rows committed meanwhile (ours was rolled back whole)."""
     try:
@@ -688,7 +688,7 @@ async def import_hours(
     problems = list(problems)  # the caller's copy stays as it was
     hashes = {i: ctx.ids.lookup_hash(i) for i in names}
     now = ctx.now()
-    async with _raced(), ctx.db.transaction() as session:
+    async with raced_import(), ctx.db.transaction() as session:
         people = await _person_refs_by_hash(session, list(hashes.values()))
         for hr in parsed:
             person = people.get(hashes[hr.id_number])

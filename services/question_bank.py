@@ -34,7 +34,7 @@ from core.rules import Policy
 from core.text import bad_character, char_label
 from services.audit import audit
 from services.context import AppContext
-from services.imports import ImportRejected, ImportResult, RowProblem, _raced
+from services.imports import ImportRejected, ImportResult, RowProblem, raced_import
 from services.tabular import Row, TableError, read_table
 from storage.models import Chapter, Course, ImportBatch, Question
 
@@ -300,7 +300,7 @@ async def import_questions(ctx: AppContext, path: Path, *, actor: str = "cli") -
     if not rows and not problems:
         problems.append(RowProblem(1, "q-no-rows"))
     now = ctx.now()
-    async with _raced(), ctx.db.transaction() as session:
+    async with raced_import(), ctx.db.transaction() as session:
         courses = await _courses_by_code(
             session, {(q.year, q.course) for q in parsed.values() if q.course}
         )
@@ -453,7 +453,7 @@ async def import_courses(ctx: AppContext, path: Path, *, actor: str = "cli") -> 
     if not items and not problems:
         problems.append(RowProblem(1, "q-no-rows"))
     now = ctx.now()
-    async with _raced(), ctx.db.transaction() as session:
+    async with raced_import(), ctx.db.transaction() as session:
         years = sorted({y for y, _ in parsed})
         existing = {
             (e.year, e.code): e
