@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import os
@@ -81,7 +82,14 @@ def machine_info() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    packages = []
+    for name in ("rapidocr", "rapidocr-onnxruntime", "onnxruntime"):
+        with contextlib.suppress(PackageNotFoundError):
+            packages.append(f"{name} {version(name)}")
     return {
+        "ocr": ", ".join(packages),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu": cpu,
@@ -394,6 +402,7 @@ def print_report(r: dict[str, Any]) -> None:
         f"machine: {m['cpu']} · {m['cpus']} CPUs · {m['platform']} · Python {m['python']} · "
         f"load average at start {m['load_average']}"
     )
+    print(f"OCR packages installed: {m.get('ocr', '?')}")
     a = r["accuracy"]
     print(
         f"\n{r['samples']} documents (seed {r['seed']}), generated in {r['generate_s']:.1f} s; "

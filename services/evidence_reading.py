@@ -68,9 +68,12 @@ def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return default
 
 
-# the detector's input, long side in px (CEBOT_OCR_DET_SIDE): 1280 finds certificate lines as
-# well as 2000 does, in about half the time
-DET_SIDE = _env_int("CEBOT_OCR_DET_SIDE", 1280, minimum=320)
+# the detector's input, long side in px (CEBOT_OCR_DET_SIDE). PP-OCRv6's detector costs about
+# twice PP-OCRv4's per pixel: at 1024 px it finds certificate lines as well as the old one did at
+# 1280 (benchmarks/README.md: same fields right on both seeds, 0.9x the CPU); 1280 read one more
+# field of 310 on one seed for 1.2x. Below ~1040 px the detector scales a page back up to 736 px
+# on its short side, so smaller saves little.
+DET_SIDE = _env_int("CEBOT_OCR_DET_SIDE", 1024, minimum=320)
 
 
 def reader_workers() -> int:
