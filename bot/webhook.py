@@ -83,9 +83,9 @@ class InboxWorker:
         self._stop = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
 
-    async def accept(self, update_id: int, data: dict[str, Any]) -> bool:
+    async def accept(self, update: Update, data: dict[str, Any]) -> bool:
         """Keep the update, then handle it; False for a redelivery."""
-        update = Update.de_json(data, self.application.bot)
+        update_id = update.update_id
         if not await inbox.accept(self.ctx, update_id, ordering_key(update), data, self.name):
             return False
         self._spawn(update_id, update)
@@ -175,12 +175,14 @@ def create_webhook_app(
             return Response(status_code=403)
         try:
             data = json.loads(await request.body())
-            update_id = int(data["update_id"])
-        except (ValueError, KeyError, TypeError):
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, application.bot)
+        except (ValueError, KeyError, TypeError, AttributeError):
             WEBHOOK_REQUESTS.labels("bad_request").inc()
             return Response(status_code=400)
         try:
-            kept = await worker.accept(update_id, data)
+            kept = await worker.accept(update, data)
         except Exception as exc:  # not kept: no 200, so Telegram delivers it again later
             log.warning("webhook: update not kept (%s)", type(exc).__name__)
             WEBHOOK_REQUESTS.labels("unavailable").inc()

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -146,9 +147,17 @@ async def take_over(ctx: AppContext, worker: str, busy: set[int]) -> Recovered:
                     WebhookInbox.update_id.in_([u for u in handled if u not in busy])
                 )
             )
+    unreadable = []
     for update_id, payload, done in rows:
         if done is None and update_id not in busy:
-            found.pending.append((update_id, json.loads(ctx.ids.decrypt(payload))))
+            try:
+                found.pending.append((update_id, json.loads(ctx.ids.decrypt(payload))))
+            except (InvalidToken, ValueError):  # a key no longer listed: it cannot be handled
+                unreadable.append(update_id)
+    if unreadable:
+        log.warning("webhook inbox: %d updates unreadable (key changed); dropped", len(unreadable))
+        for update_id in unreadable:
+            await finish(ctx, update_id)
     if found.unknown:
         log.warning(
             "webhook inbox: %d updates were being answered when their worker stopped; "

@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 import uvicorn
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 
 from bot.app import build_application
@@ -137,10 +138,45 @@ async def test_a_second_copy_handled_at_once_runs_one_turn(
     in the turn's transaction, lets one turn commit and ends the other quietly."""
     update = fake_api.text_update(701, "/help")
     async with webhook(settings, ctx) as (_url, worker):
-        assert await worker.accept(update["update_id"], update)
+        assert await worker.accept(Update.de_json(update, worker.application.bot), update)
         worker.busy.discard(update["update_id"])  # as if another worker took it meanwhile
         worker._spawn(update["update_id"], Update.de_json(update, worker.application.bot))
         await settle(ctx, 0)
         await asyncio.sleep(0.5)
     assert helps(fake_api, 701) == 1
+    assert await rows(ctx) == (0, 1)
+
+
+async def test_no_200_before_the_update_is_kept(
+    ctx: AppContext, roster: int, fake_api: FakeBotApi, settings: Settings
+) -> None:
+    """The database refuses the inbox row: Telegram hears 503 and delivers again later; a
+    body that is not an update is refused with 400 and nothing is kept."""
+    refused = 0
+
+    def outage(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        nonlocal refused
+        if statement.startswith("INSERT INTO webhook_inbox") and refused == 0:
+            refused += 1
+            raise OperationalError(statement, {}, ConnectionError("the database is away"))
+
+    update = fake_api.text_update(801, "/help")
+    headers = {SECRET_HEADER: "e2e-webhook-secret"}
+    async with webhook(settings, ctx) as (url, _worker), httpx.AsyncClient() as http:
+        for body in (b"[]", b'{"update_id": "7"}', b'{"update_id": 7, "message": "x"}'):
+            bad = await http.post(url, content=body, headers=headers)
+            assert bad.status_code == 400, body
+        event.listen(ctx.db.engine.sync_engine, "before_cursor_execute", outage)
+        try:
+            first = await http.post(url, json=update, headers=headers)
+            assert first.status_code == 503 and refused == 1
+            assert await rows(ctx) == (0, 0)
+            again = await http.post(url, json=update, headers=headers)  # Telegram's retry
+            assert again.status_code == 200
+        finally:
+            event.remove(ctx.db.engine.sync_engine, "before_cursor_execute", outage)
+        await fake_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 801)
+        await settle(ctx, 0)
+        await asyncio.sleep(0.3)
+    assert helps(fake_api, 801) == 1
     assert await rows(ctx) == (0, 1)
