@@ -30,6 +30,7 @@ from bot.handlers.ordering import ordering_key
 from bot.handlers.telegram import RECEIPT_KEY
 from services import inbox
 from services.context import AppContext
+from services.i18n import normalize_language, translator
 from services.lease import Lease
 from services.metrics import WEBHOOK_REQUESTS
 from services.process_pools import stop_process_pools
@@ -128,7 +129,23 @@ class InboxWorker:
         found = await inbox.take_over(self.ctx, self.name, self.busy)
         for update_id, data in found.pending:
             self._spawn(update_id, Update.de_json(data, self.application.bot))
+        for data in found.unknown_updates:
+            task = asyncio.create_task(self._apologise(Update.de_json(data, self.application.bot)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return len(found.pending)
+
+    async def _apologise(self, update: Update) -> None:
+        """Its turn was done but its answer may be lost: no silence, and no second answer
+        (the turn is not run again); what they send next leads on from where they are."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or chat.type != "private":
+            return
+        t = translator(normalize_language(user.language_code if user else None))
+        try:
+            await self.application.bot.send_message(chat.id, t("err-restarted"))
+        except Exception as exc:  # best effort, once
+            log.warning("webhook inbox: could not tell a user (%s)", type(exc).__name__)
 
     async def _recover_loop(self) -> None:
         while not self._stop.is_set():

@@ -44,11 +44,12 @@ class AlreadyHandled(Exception):
 
 @dataclass
 class Recovered:
-    """What `take_over` found: updates to handle now (oldest first), and how many were
+    """What `take_over` found: updates to handle now (oldest first), and those that were
     being answered when their worker stopped."""
 
     pending: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    unknown: int = 0
+    unknown: list[int] = field(default_factory=list)
+    unknown_updates: list[dict[str, Any]] = field(default_factory=list)  # to say sorry
 
 
 async def accept(
@@ -139,21 +140,26 @@ async def take_over(ctx: AppContext, worker: str, busy: set[int]) -> Recovered:
                 .order_by(WebhookInbox.update_id)
             )
         )
-        handled = [update_id for update_id, _p, done in rows if done is not None]
-        if handled:
-            found.unknown = len([u for u in handled if u not in busy])
+        # turn committed, answer maybe sent: never answered again (at most once)
+        found.unknown = [u for u, _p, done in rows if done is not None and u not in busy]
+        if found.unknown:
             await session.execute(
-                delete(WebhookInbox).where(
-                    WebhookInbox.update_id.in_([u for u in handled if u not in busy])
-                )
+                delete(WebhookInbox).where(WebhookInbox.update_id.in_(found.unknown))
             )
     unreadable = []
     for update_id, payload, done in rows:
-        if done is None and update_id not in busy:
-            try:
-                found.pending.append((update_id, json.loads(ctx.ids.decrypt(payload))))
-            except (InvalidToken, ValueError):  # a key no longer listed: it cannot be handled
+        if update_id in busy:
+            continue
+        try:
+            data = json.loads(ctx.ids.decrypt(payload))
+        except (InvalidToken, ValueError):  # a key no longer listed: it cannot be handled
+            if done is None:
                 unreadable.append(update_id)
+            continue
+        if done is None:
+            found.pending.append((update_id, data))
+        elif update_id in found.unknown:
+            found.unknown_updates.append(data)
     if unreadable:
         log.warning("webhook inbox: %d updates unreadable (key changed); dropped", len(unreadable))
         for update_id in unreadable:
@@ -161,9 +167,10 @@ async def take_over(ctx: AppContext, worker: str, busy: set[int]) -> Recovered:
     if found.unknown:
         log.warning(
             "webhook inbox: %d updates were being answered when their worker stopped; "
-            "their answers may be missing (unknown=%d)",
-            found.unknown,
-            found.unknown,
+            "their answers may be missing (unknown=%d, update ids %s)",
+            len(found.unknown),
+            len(found.unknown),
+            ",".join(str(u) for u in found.unknown[:100]),
         )
     if found.pending:
         log.info("webhook inbox: %d updates taken over", len(found.pending))

@@ -128,6 +128,9 @@ async def test_a_dead_workers_updates_are_taken_over_once(
     finally:
         await lease.release()
     assert (helps(fake_api, 601), helps(fake_api, 602), helps(fake_api, 603)) == (1, 0, 1)
+    # 602's answer may have been lost: not answered again, but told so, once
+    told = [c for c in fake_api.calls_of("sendMessage") if "服务刚刚重启" in c.params["text"]]
+    assert [c.params["chat_id"] for c in told] == [602]
     assert await rows(ctx) == (0, 3)
 
 

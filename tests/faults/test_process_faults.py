@@ -522,12 +522,27 @@ async def test_10_webhook_worker_killed_mid_way_loses_no_update(
         if "个人信息处理告知" in str(call.params.get("text")):
             per_chat[int(call.params["chat_id"])] += 1
     output = log.read_text(errors="replace")
-    # rows whose turn had committed while their answer was on its way at the kill: at most
-    # once, like the outbox's rows in flight (sending again could answer twice)
+    # rows whose turn had committed while their answer was on its way at the kill: never
+    # answered twice (the turn is not run again), and their users are told of the restart
+    unknown_ids = {
+        int(u)
+        for listed in re.findall(r"unknown=\d+, update ids ([\d,]+)", output)
+        for u in listed.split(",")
+    }
     unknown = sum(int(n) for n in re.findall(r"unknown=(\d+)", output))
-    unanswered = sum(1 for n in per_chat.values() if n == 0)
+    assert unknown == len(unknown_ids)
+    chat_of = {u["update_id"]: u["message"]["chat"]["id"] for u in updates}
+    unanswered = {chat for chat, n in per_chat.items() if n == 0}
     duplicated = sum(n - 1 for n in per_chat.values() if n > 1)
-    lost = max(0, unanswered - unknown)
+    # those in flight at the kill were told the answer may be missing (not answered twice)
+    told = [
+        int(c.params["chat_id"])
+        for c in fake_api.calls_of("sendMessage")
+        if "服务刚刚重启" in str(c.params.get("text"))
+    ]
+    assert sorted(told) == sorted(chat_of[u] for u in unknown_ids)
+    # an update is lost when its user heard nothing: no answer and no word of the restart
+    lost = len(unanswered - set(told))
     tracebacks = output.count("Traceback")
     faults.record(
         "10 webhook worker killed (SIGKILL)",
@@ -539,8 +554,8 @@ async def test_10_webhook_worker_killed_mid_way_loses_no_update(
     )
     print(
         f"\nkill test: killed after {killed_at} answers, {failed_posts} posts failed and were "
-        f"redelivered, {unknown} updates in flight at the kill ({unanswered} of them "
-        f"unanswered)"
+        f"redelivered, {unknown} updates in flight at the kill ({len(unanswered)} of them "
+        f"unanswered, told of the restart)"
     )
     assert (lost, duplicated, tracebacks) == (0, 0, 0), output[-3000:]
     assert unknown <= 64  # at most the updates in flight in one process (MAX_CONCURRENT)

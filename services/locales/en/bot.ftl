@@ -143,6 +143,7 @@ flow-nothing-to-cancel = There is nothing to cancel.
 flow-resume = Let's continue where you left off:
 err-busy = That was too fast; please try again.
 err-generic = Sorry, something went wrong. Please try again later; if it persists, call the service centre on 0771-966111.
+err-restarted = Sorry, the service has just restarted and the answer to your last message may not have arrived. Please send it again, or send /menu for the main menu.
 
 ## Commands (Telegram menu)
 

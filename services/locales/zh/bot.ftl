@@ -143,6 +143,7 @@ flow-nothing-to-cancel = 当前没有进行中的操作。
 flow-resume = 我们继续上次的操作：
 err-busy = 您的操作太快了，请稍后再试一次。
 err-generic = 抱歉，出了点问题，请稍后再试。如果问题持续，请联系服务中心 0771-966111。
+err-restarted = 抱歉，服务刚刚重启，您上一条消息的回复可能没有送达。请再发一次，或发送 /menu 回到主菜单。
 
 ## Commands (Telegram menu)
 
