@@ -65,8 +65,9 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     ensure_sqlite_dir(url)
     # a pooled connection the server closed (a restart, an idle timeout) is replaced before
-    # use, instead of failing the first update after it
-    kwargs.setdefault("pool_pre_ping", True)
+    # use, instead of failing the first update after it; SQLite has no server to lose
+    if make_url(url).get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(async_url(url), **kwargs)
     install_sqlite_pragmas(engine.sync_engine)
     return engine
