@@ -90,9 +90,8 @@ class TcpProxy:
         self.cut()
         if self._server is not None:
             self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._handlers:  # their transports are aborted: they end by themselves
+            await asyncio.wait(set(self._handlers), timeout=10)
         if self._server is not None:
             await self._server.wait_closed()
 
