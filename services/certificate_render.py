@@ -176,6 +176,8 @@ async def warm_up_renderer() -> None:
     await _pool.warm_up(_warm_up)
 
 
-def shutdown_renderer() -> None:
-    """Stop the pool's processes (idempotent); the next render starts a new pool."""
-    _pool.shutdown()
+def shutdown_renderer(grace: float | None = None) -> None:
+    """Stop the pool's processes (idempotent); the next render starts a new pool. A render
+    running then finishes (or ends at its timeout), or with `grace` is stopped after that many
+    seconds."""
+    _pool.shutdown(grace)

@@ -603,6 +603,8 @@ async def warm_up_reader() -> None:
     await _pool.warm_up(_warm_up)
 
 
-def shutdown_reader() -> None:
-    """Stop the pool's processes (idempotent); the next reading starts a new pool."""
-    _pool.shutdown()
+def shutdown_reader(grace: float | None = None) -> None:
+    """Stop the pool's processes (idempotent); the next reading starts a new pool. A reading
+    running then finishes (or ends at its timeout), or with `grace` is stopped after that many
+    seconds."""
+    _pool.shutdown(grace)

@@ -42,6 +42,7 @@ class _Job:
     future: Future[Any] = field(default_factory=Future)  # what the caller holds
     attempt: int = 0
     running: Future[Any] | None = None  # pebble's future while the job is in a worker
+    pool: ProcessPool | None = None  # the pool it was handed to
 
 
 class WorkerPool:
@@ -60,6 +61,7 @@ class WorkerPool:
         self._lock = threading.RLock()
         self._waiting: deque[_Job] = deque()
         self._running: set[_Job] = set()
+        self._stopping = 0  # shutdowns under way: no job starts (nor a new pool) meanwhile
 
     def get(self) -> ProcessPool:
         """The pebble pool, started if need be (replaced when it broke)."""
@@ -122,18 +124,31 @@ class WorkerPool:
         self.get()
         await asyncio.gather(*(self.run(fn) for _ in range(self._size)))
 
-    def shutdown(self) -> None:
-        """Stop the processes (idempotent): waiting jobs are cancelled, running ones finish (or
-        end at their timeout); the next job starts a new pool."""
+    def shutdown(self, grace: float | None = None) -> None:
+        """Stop the processes (idempotent): waiting jobs are cancelled; running ones finish or
+        end at their timeout, or with `grace` are stopped after that many seconds (their
+        callers see CancelledError). The next job after it starts a new pool."""
         with self._lock:
             pool, self._pool = self._pool, None
+            self._stopping += 1
             waiting = list(self._waiting)
             self._waiting.clear()
-        for job in waiting:
+        try:
+            for job in waiting:
+                job.future.cancel()
+            if pool is not None:
+                pool.close()
+                try:
+                    pool.join(grace)  # running jobs end; their done callbacks have run
+                except TimeoutError:
+                    pool.stop()
+                    pool.join()
+        finally:
+            with self._lock:
+                self._stopping -= 1
+                stranded = [job for job in self._running if job.pool is pool]
+        for job in stranded:  # a stopped pebble pool never answers the jobs it was running
             job.future.cancel()
-        if pool is not None:
-            pool.close()
-            pool.join()  # running jobs end (their done callbacks have run when it returns)
 
     # ------------------------------------------------------------------ inside
 
@@ -141,6 +156,10 @@ class WorkerPool:
         """Hand waiting jobs to pebble while a worker is free."""
         while True:
             with self._lock:
+                if self._stopping:
+                    for job in self._waiting:  # a retry while the pool stops: not run
+                        job.future.cancel()
+                    self._waiting.clear()
                 if not self._waiting:
                     return
                 pool = self.get()
@@ -153,13 +172,14 @@ class WorkerPool:
                     running = pool.schedule(job.fn, job.args, timeout=job.timeout)
                 except RuntimeError:  # the pool broke just now: a new one, once
                     self._discard(pool)
+                    pool = self.get()
                     try:
-                        running = self.get().schedule(job.fn, job.args, timeout=job.timeout)
+                        running = pool.schedule(job.fn, job.args, timeout=job.timeout)
                     except RuntimeError as error:
                         self._fail(job, BrokenProcessPool(str(error)))
                         continue
                 job.attempt += 1
-                job.running = running
+                job.running, job.pool = running, pool
                 self._running.add(job)
             running.add_done_callback(functools.partial(self._job_done, job))
 

@@ -274,6 +274,37 @@ async def test_shutdown_leaves_no_worker_process(
     assert _errors(caplog) == 0
 
 
+async def test_shutdown_with_a_grace_stops_a_job_that_has_no_timeout(
+    tmp_path: Path, faults: FaultLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    before = _descendants(os.getpid())
+    pool = WorkerPool(lambda: 1)
+    await pool.warm_up(_pid)
+    workers = set(pool.worker_pids())
+    hung = pool.submit(_sleep, 3600, str(tmp_path / "hung"))  # no timeout of its own
+    waiter = asyncio.ensure_future(asyncio.wrap_future(hung))
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    await asyncio.to_thread(pool.shutdown, 0.5)
+    took = time.monotonic() - started
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiter, 5)  # its caller is answered, not left waiting
+    assert hung.cancelled() and 0.5 <= took < 0.5 + 4.0
+    assert _descendants(os.getpid()) - before - _infrastructure() == set()
+    assert not any(_alive(pid) for pid in workers)
+    assert await asyncio.wait_for(pool.run(_pid), 30) > 0  # the next job starts a new pool
+    pool.shutdown()
+    faults.record(
+        "24 shutdown leaves no worker",
+        tried=2,
+        injected=1,
+        lost=int(not waiter.cancelled()),  # a caller left waiting (cancelling it is the design)
+        tracebacks=_errors(caplog),
+    )
+    assert _errors(caplog) == 0
+
+
 # ------------------------------------------------------------------ the reader and the renderer
 
 
