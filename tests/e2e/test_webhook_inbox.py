@@ -183,3 +183,25 @@ async def test_no_200_before_the_update_is_kept(
         await asyncio.sleep(0.3)
     assert helps(fake_api, 801) == 1
     assert await rows(ctx) == (0, 1)
+
+
+async def test_one_users_updates_are_answered_in_order(
+    ctx: AppContext, roster: int, fake_api: FakeBotApi, settings: Settings
+) -> None:
+    """Posted back to back (none waits for its answer), one user's updates still run in
+    arrival order through the inbox (bot/handlers/ordering.py)."""
+    commands = ["/help", "/cancel"] * 4
+    headers = {SECRET_HEADER: "e2e-webhook-secret"}
+    async with webhook(settings, ctx) as (url, _worker), httpx.AsyncClient() as http:
+        for command in commands:
+            update = fake_api.text_update(901, command)
+            assert (await http.post(url, json=update, headers=headers)).status_code == 200
+        await settle(ctx, 0)
+        await asyncio.sleep(0.3)
+    # /help answers with the help text; /cancel says there is nothing to cancel (then the menu)
+    answers = [
+        "help" if HELP in text else "cancel"
+        for text in fake_api.texts_to(901)
+        if HELP in text or "没有进行中的操作" in text
+    ]
+    assert answers == ["help", "cancel"] * 4
