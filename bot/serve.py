@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import sys
@@ -24,16 +25,20 @@ from bot.console import run_console
 from bot.handlers.commands import post_init
 from bot.webhook import ALLOWED_UPDATES, web_routes
 from services.context import AppContext
-from services.i18n import translator
+from services.i18n import Translator, translator
 from services.process_pools import stop_process_pools
 
 log = logging.getLogger(__name__)
 
 
 class PortUnavailable(Exception):
-    def __init__(self, address: str, reason: str) -> None:
+    def __init__(self, address: str, reason: str, in_use: bool = False) -> None:
         super().__init__(f"{address}: {reason}")
-        self.address, self.reason = address, reason
+        self.address, self.reason, self.in_use = address, reason, in_use
+
+    def reason_in(self, t: Translator) -> str:
+        """The usual case in the user's language, the system's words otherwise."""
+        return t("cli-port-in-use") if self.in_use else self.reason
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -47,7 +52,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise PortUnavailable(f"{host}:{port}", exc.strerror or type(exc).__name__) from exc
+        raise PortUnavailable(
+            f"{host}:{port}", exc.strerror or type(exc).__name__, exc.errno == errno.EADDRINUSE
+        ) from exc
     sock.setblocking(False)
     return sock
 
@@ -140,7 +147,8 @@ async def console_with_pages(
         try:
             sock = bind(host, port)
         except PortUnavailable as exc:
-            output.write(t("cli-web-unavailable", address=exc.address, reason=exc.reason) + "\n")
+            reason = exc.reason_in(t)
+            output.write(t("cli-web-unavailable", address=exc.address, reason=reason) + "\n")
             await run_console(
                 ctx, language=language, input_stream=input_stream, output=output, user=user
             )

@@ -464,7 +464,7 @@ def run(
                 announce=lambda url: typer.echo(_t()("cli-web-pages", url=url)),
             )
     except PortUnavailable as exc:
-        fail(_t()("cli-port-busy", address=exc.address, reason=exc.reason))
+        fail(_t()("cli-port-busy", address=exc.address, reason=exc.reason_in(_t())))
 
 
 @app.command("start")

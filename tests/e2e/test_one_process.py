@@ -246,7 +246,7 @@ async def test_console_says_when_the_port_is_taken(ctx: AppContext, settings: Se
             input_stream=keyboard,  # type: ignore[arg-type]
             output=screen,  # type: ignore[arg-type]
         )
-    assert f"无法在 127.0.0.1:{port} 提供网页" in screen.text
+    assert f"无法在 127.0.0.1:{port} 提供网页（端口已被其他程序占用）" in screen.text
     assert "个人信息处理告知" in screen.text  # the chat itself still runs
     assert screen.text.rstrip().endswith("再见！")
 
@@ -299,3 +299,30 @@ async def test_cebot_run_serves_the_pages_and_stops_on_sigterm(
     assert f"网页（证书验证、隐私告知）：http://localhost:{port}" in text
     assert "Traceback" not in text, text
     assert proc.returncode in (0, -signal.SIGTERM), text
+
+
+def test_cebot_run_says_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "123456:TEST-token",  # never reached: the port fails first
+            "CEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cebot.sqlite3'}",
+            "CEBOT_DATA_DIR": str(tmp_path / "data"),
+            "CEBOT_LISTEN_PORT": str(port),
+            "PYTHONPATH": str(ROOT),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", "from cebot.cli import main; main()", "run"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"无法在 127.0.0.1:{port} 提供网页（端口已被其他程序占用）" in done.stderr
+    assert "Traceback" not in done.stderr

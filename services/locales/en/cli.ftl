@@ -23,6 +23,7 @@ cli-no-token =
         TELEGRAM_BOT_TOKEN=123456:ABC...
     then run the same command again. Every setting is described in .env.example.
 cli-web-pages = Web pages (certificate verification, privacy notice): { $url }
+cli-port-in-use = the port is used by another program
 cli-web-unavailable = The web pages cannot be served at { $address } ({ $reason }), so certificate QR codes and the privacy notice link will not open for now; set another CEBOT_LISTEN_PORT in .env.
 cli-port-busy = The web pages cannot be served at { $address } ({ $reason }): set another CEBOT_LISTEN_PORT in .env, or stop the program using that port.
 

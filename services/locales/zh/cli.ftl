@@ -23,6 +23,7 @@ cli-no-token =
         TELEGRAM_BOT_TOKEN=123456:ABC...
     然后再次运行同一命令。全部设置见 .env.example。
 cli-web-pages = 网页（证书验证、隐私告知）：{ $url }
+cli-port-in-use = 端口已被其他程序占用
 cli-web-unavailable = 无法在 { $address } 提供网页（{ $reason }），证书二维码和隐私告知的链接暂时打不开；可在 .env 中设置其他 CEBOT_LISTEN_PORT。
 cli-port-busy = 无法在 { $address } 提供网页（{ $reason }）：请在 .env 中设置其他 CEBOT_LISTEN_PORT，或先停止占用该端口的程序。
 
