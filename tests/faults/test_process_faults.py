@@ -545,8 +545,10 @@ async def test_10_webhook_worker_killed_mid_way_loses_no_update(
     tracebacks = output.count("Traceback")
     faults.record(
         "10 webhook worker killed (SIGKILL)",
-        tried=UPDATES + len(range(0, UPDATES, 10)),
-        injected=1 + failed_posts,
+        tried=UPDATES,
+        # the kill, and the updates Telegram delivers twice on purpose (those that failed at
+        # the kill were posted again too: `failed_posts`, printed below)
+        injected=1 + len(range(0, UPDATES, 10)),
         lost=lost,
         duplicated=duplicated,
         tracebacks=tracebacks,
