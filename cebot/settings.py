@@ -38,12 +38,33 @@ class Settings(BaseSettings):
     listen_host: str = Field(default="127.0.0.1", alias="CEBOT_LISTEN_HOST")
     listen_port: int = Field(default=8080, alias="CEBOT_LISTEN_PORT")
 
+    # WeChat service account (服务号): see .env.example. Unset WECHAT_APP_ID: no WeChat channel.
+    wechat_app_id: str = Field(default="", alias="WECHAT_APP_ID")
+    wechat_app_secret: SecretStr | None = Field(default=None, alias="WECHAT_APP_SECRET")
+    # the Token set in the account's server configuration (signs every request)
+    wechat_token: SecretStr | None = Field(default=None, alias="WECHAT_TOKEN")
+    # EncodingAESKey: 43 characters, for the compatible and safe message modes
+    wechat_encoding_aes_key: SecretStr | None = Field(default=None, alias="WECHAT_ENCODING_AES_KEY")
+    # plain | compatible | safe (encrypted; the default for production)
+    wechat_message_mode: str = Field(default="safe", alias="WECHAT_MESSAGE_MODE")
+    # the account's original id (gh_…), the ToUserName of every message it receives
+    wechat_original_id: str = Field(default="", alias="WECHAT_ORIGINAL_ID")
+    wechat_api_base_url: str = Field(
+        default="https://api.weixin.qq.com", alias="WECHAT_API_BASE_URL"
+    )
+    # template messages for notices outside the 48-hour window: JSON
+    # {"<notice kind>": {"template_id": "...", "fields": {"<template field>": "<source>"}}}
+    wechat_templates: str = Field(default="", alias="WECHAT_TEMPLATES")
+
     @field_validator(
         "telegram_bot_token",
         "secret_key",
         "previous_secret_keys",
         "webhook_secret",
         "policy_dir",
+        "wechat_app_secret",
+        "wechat_token",
+        "wechat_encoding_aes_key",
         mode="before",
     )
     @classmethod

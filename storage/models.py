@@ -476,4 +476,5 @@ class AuditEntry(Base):
 import storage.exam_models  # noqa: E402
 import storage.privacy_models  # noqa: E402
 import storage.reading_models  # noqa: E402
-import storage.spot_models  # noqa: E402, F401
+import storage.spot_models  # noqa: E402
+import storage.wechat_models  # noqa: E402, F401
