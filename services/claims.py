@@ -48,6 +48,7 @@ from core.rules import (
     claimable_years,
     half_days_to_hours,
 )
+from core.text import bad_character, char_label
 from services.audit import audit
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_PER_CLAIM, MIN_EVIDENCE_PER_CLAIM
@@ -202,6 +203,12 @@ def check_draft(ctx: AppContext, draft: ClaimDraft) -> DraftCheck:
     if category is None:
         problems.append(DraftProblem("category", "category", {"value": draft.category}))
     title, organiser = _clean(draft.title), _clean(draft.organiser)
+    for step, value in (("title", title), ("organiser", organiser)):
+        # a control or direction-override character would be stored, then break the unit's
+        # spreadsheet (PostgreSQL refuses NUL outright): refused here, with the character
+        bad = bad_character(value)
+        if bad is not None:
+            problems.append(DraftProblem(step, "control", {"char": char_label(bad)}))
     if not title:
         problems.append(DraftProblem("title", "empty"))
     elif len(title) > MAX_TITLE:

@@ -225,6 +225,11 @@ def _limit_memory(limit: int) -> None:
 _pool = WorkerPool(lambda: 1, initializer=_limit_memory, initargs=lambda: (FILE_WORKER_MEMORY,))
 
 
+def shutdown_file_worker(grace: float | None = None) -> None:
+    """Stop the file worker (idempotent); the next file starts a new one."""
+    _pool.shutdown(grace)
+
+
 async def in_file_worker(fn: Callable[..., T], *args: Any) -> T:
     """fn(*args) in the file worker process. TableError crosses back as it is; a worker that
     died on the file, or ran out of memory or time on it, is the file's fault: TableError."""

@@ -38,7 +38,6 @@ from services.privacy import needs_consent
 from storage.models import Person
 
 PHONE_ANSWERS = frozenset({"contact", "button", "text"})
-MAX_NAME_LENGTH = 50
 MAX_INVITATION_CODE = 64
 
 

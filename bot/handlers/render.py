@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 
 from bot.flows import Outcome, Reply
 from bot.handlers.chat_action import chat_action
+from services.i18n import translator
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,15 @@ async def render(bot: Bot, update: Update, outcome: Outcome) -> None:
         if reply.file is not None:
             # "sending a file…" while the certificate or report is made and uploaded
             async with chat_action(bot, chat.id, ChatAction.UPLOAD_DOCUMENT):
-                path = await reply.file.ready_path()
+                try:
+                    path = await reply.file.ready_path()
+                except Exception:
+                    # a render that timed out or failed: the turn has committed (a certificate
+                    # issued stays issued), so say so plainly and let the user press again
+                    log.exception("file for the reply could not be made")
+                    t = translator(outcome.language)
+                    await bot.send_message(chat.id, t("err-file-failed", name=reply.file.name))
+                    continue
                 with Path(path).open("rb") as fh:
                     await bot.send_document(
                         chat.id,

@@ -418,6 +418,30 @@ async def test_no_id_number_in_free_text(ctx, roster, chat):
     assert "title" not in (await state_of(ctx)).data
 
 
+async def test_characters_no_sheet_holds_and_over_long_titles_are_refused(ctx, roster, chat):
+    """A control character (or NUL, which PostgreSQL refuses) and a 400-character title are
+    refused with the reason at their step, and the next answer is taken as usual."""
+    c = await bound(chat(), roster)
+    await c.send("/claim")
+    await c.press("新登记")
+    await c.press("2024 年度")
+    await c.press("培训进修类")
+    await c.send("心血管\x01培训班")
+    assert "不能保存的字符（U+0001）" in c.text
+    await c.send("心血管\x00培训班")
+    assert "U+0000" in c.text
+    await c.send("培" * 400)
+    assert "内容过长（最多 300 个字）" in c.text
+    assert "title" not in (await state_of(ctx)).data
+    await c.send("心血管疾病诊疗进展培训班")
+    await c.send("广西医学会\u202e")
+    assert "U+202E" in c.text
+    await c.send("广西医学会")
+    assert "开始日期" in c.text
+    data = (await state_of(ctx)).data
+    assert (data["title"], data["organiser"]) == ("心血管疾病诊疗进展培训班", "广西医学会")
+
+
 async def test_cancel_keeps_nothing(ctx, roster, chat):
     c = await bound(chat(), roster)
     await to_dates(c)

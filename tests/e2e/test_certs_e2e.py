@@ -107,3 +107,51 @@ async def test_certificate_pdf_through_the_bot_api(
         assert "✅ 证书有效" in answer.params["text"] and "姓名：张*" in answer.params["text"]
         assert number in answer.params["text"]
         assert fake_api.calls_of("getFile")
+
+
+async def test_a_render_that_fails_is_said_plainly_and_can_be_pressed_again(
+    ctx: AppContext,
+    roster: int,
+    fake_api: FakeBotApi,
+    settings: Settings,
+    zhang_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A render past its timeout (the pool ends the job) reaches the user as one plain
+    sentence, not as the generic error; the certificate stays issued, and the next press
+    sends the PDF."""
+    import bot.flows.certs as certs_flow
+
+    real_ensure_pdf = certs_flow.ensure_pdf
+
+    async def timed_out(*_args: object, **_kwargs: object) -> Path:
+        raise TimeoutError("render took longer than CEBOT_RENDER_TIMEOUT")
+
+    monkeypatch.setattr(certs_flow, "ensure_pdf", timed_out)
+    async with polling(settings, ctx):
+        await bind(fake_api, zhang_id)
+        mark = fake_api.mark()
+        fake_api.press(USER, "我的证书")
+        await fake_api.wait_for_button(USER, "生成公需科目证书", since=mark)
+
+        mark = fake_api.mark()
+        fake_api.press(USER, "生成公需科目证书")
+        failed = await fake_api.wait_for(
+            "sendMessage", lambda c: "文件这次没能生成" in c.params["text"], since=mark
+        )
+        assert ".pdf" in failed.params["text"]
+        assert not [c for c in fake_api.calls[mark:] if "出了点问题" in str(c.params.get("text"))]
+        async with ctx.db.transaction() as s:
+            issued = list(await s.scalars(select(Certificate)))
+        assert len(issued) == 1
+
+        monkeypatch.setattr(certs_flow, "ensure_pdf", real_ensure_pdf)
+        mark = fake_api.mark()
+        fake_api.press(USER, "我的证书")
+        await fake_api.wait_for_button(USER, "⬇️ 下载公需科目证书（2024）", since=mark)
+        mark = fake_api.mark()
+        fake_api.press(USER, "⬇️ 下载公需科目证书（2024）")
+        sent = await fake_api.wait_for(
+            "sendDocument", lambda c: c.params["chat_id"] == USER, since=mark
+        )
+        assert fake_api.files[sent.params["_result"]["document"]["file_id"]].startswith(b"%PDF-")

@@ -592,13 +592,15 @@ WARM_THEN_WEBHOOK = [
     "from bot.app import run_webhook\n"
     "from services.certificate_render import warm_up_renderer\n"
     "from services.evidence_reading import warm_up_reader\n"
+    "from services.tabular import in_file_worker\n"
     "settings = load_settings()\n"
     "ensure_migrated(settings)\n"
     "ctx = build_context(settings)\n"
     "async def warm():\n"
     "    await warm_up_renderer()\n"
     "    await warm_up_reader()\n"
-    "asyncio.run(warm())  # both pools running, as after a certificate and a photo\n"
+    "    await in_file_worker(len, 'abc')\n"
+    "asyncio.run(warm())  # all three pools running: a certificate, a photo, an upload\n"
     "run_webhook(settings, ctx)\n",
 ]
 
@@ -617,7 +619,7 @@ async def test_12_sigterm_of_the_webhook_server_leaves_no_worker_process(
     with stopping([proc]):
         await wait_ready(port, proc, log)
         children = _descendants(proc.pid)
-        assert len(children) >= 2, "the pools' processes did not start"
+        assert len(children) >= 3, "the pools' processes did not start"
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     deadline = time.monotonic() + 10

@@ -32,7 +32,6 @@ onb-id-invalid-format = An ID number has only digits, with an X allowed at the e
 onb-id-invalid-checksum = The check digit does not match; one character may be mistyped. Please check and try again.
 onb-id-invalid-birth_date = The birth date inside the ID number is not valid. Please check and try again.
 onb-id-invalid-region = The region code of the ID number is not valid. Please check and try again.
-onb-person-taken = ID number { $masked } is already bound to another account and cannot be bound twice.
     If that was not you, please call the service centre: 0771-966111.
 onb-name-invalid = That name does not look right (no digits, at most 50 characters). Please try again.
 onb-name-formula = A name may not start with = + - @ (a spreadsheet would run it as a formula). Please try again.
@@ -144,6 +143,7 @@ flow-resume = Let's continue where you left off:
 err-busy = That was too fast; please try again.
 err-generic = Sorry, something went wrong. Please try again later; if it persists, call the service centre on 0771-966111.
 err-restarted = Sorry, the service has just restarted and the answer to your last message may not have arrived. Please send it again, or send /menu for the main menu.
+err-file-failed = Sorry, the file could not be made this time ({ $name }). Your records are not affected; please press the button again in a while.
 
 ## Commands (Telegram menu)
 

@@ -12,6 +12,7 @@ claim-problem-year_closed = Hours for { $year } cannot be registered now (open y
 claim-problem-category = "{ $value }" is not one of this year's categories.
 claim-problem-empty = Please fill this in.
 claim-problem-too_long = Too long (at most { $max } characters).
+claim-problem-control = This contains a character that cannot be stored ({ $char }); please remove it and send it again.
 claim-problem-dates_order = The start date cannot come after the end date.
 claim-problem-outside_year = The whole activity must lie inside { $year } (no registering across years).
 claim-problem-future = The activity has not ended yet; register it afterwards.

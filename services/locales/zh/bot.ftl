@@ -32,7 +32,6 @@ onb-id-invalid-format = 身份证号只能包含数字，最后一位可以是 X
 onb-id-invalid-checksum = 身份证号校验位不正确，可能有一位输错了，请核对后重新输入。
 onb-id-invalid-birth_date = 身份证号中的出生日期不正确，请核对后重新输入。
 onb-id-invalid-region = 身份证号的地区码不正确，请核对后重新输入。
-onb-person-taken = 身份证号 { $masked } 已绑定在另一个账号上，无法重复绑定。
     如果那不是您本人的操作，请联系服务中心：0771-966111。
 onb-name-invalid = 姓名格式不正确（不能包含数字，最多50个字），请重新输入。
 onb-name-formula = 姓名不能以 = + - @ 开头（电子表格会把它当作公式），请重新输入。
@@ -144,6 +143,7 @@ flow-resume = 我们继续上次的操作：
 err-busy = 您的操作太快了，请稍后再试一次。
 err-generic = 抱歉，出了点问题，请稍后再试。如果问题持续，请联系服务中心 0771-966111。
 err-restarted = 抱歉，服务刚刚重启，您上一条消息的回复可能没有送达。请再发一次，或发送 /menu 回到主菜单。
+err-file-failed = 抱歉，文件这次没能生成（{ $name }）。您的记录没有受影响，请稍后再按一次按钮。
 
 ## Commands (Telegram menu)
 

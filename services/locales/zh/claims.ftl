@@ -12,6 +12,7 @@ claim-problem-year_closed = { $year } 年度现在不能登记专业科目学时
 claim-problem-category = 类别“{ $value }”不在本年度的学时类别中。
 claim-problem-empty = 请填写此项。
 claim-problem-too_long = 内容过长（最多 { $max } 个字）。
+claim-problem-control = 含有不能保存的字符（{ $char }），请删去后重新输入。
 claim-problem-dates_order = 开始日期不能晚于结束日期。
 claim-problem-outside_year = 活动须全部在 { $year } 年度内（不能跨年登记）。
 claim-problem-future = 活动尚未结束，结束后再登记。
