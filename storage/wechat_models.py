@@ -43,8 +43,9 @@ class WeChatReceipt(Base):
 class WeChatToken(Base):
     """The access token of one official account (app id), shared by every worker: WeChat
     allows 2,000 fetches a day and each fetch retires the previous token within 5 minutes.
-    `refreshed_by`/`refreshed_at` are the worker fetching (or that last fetched) and when it
-    began: a lease, so that one worker at a time asks WeChat (bot.wechat.api)."""
+    `refreshed_by` is the worker fetching a new one (NULL when none is), a lease taken at
+    `refreshed_at`, so that one worker at a time asks WeChat; once the token is stored,
+    `refreshed_at` says when (bot.wechat.api)."""
 
     __tablename__ = "wechat_tokens"
     app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
