@@ -21,6 +21,7 @@ from typing import Any
 from core.idnumber import make_id_number
 from services.context import AppContext
 from services.imports import HOUR_COLUMNS, HOUR_OPTIONAL, check_hours_file, hour_rules
+from services.loop_lag import watching_the_loop
 from services.pii import IdProtector
 from services.policies import PolicyBook
 from services.tabular import in_file_worker, read_table
@@ -85,24 +86,11 @@ async def worker_path(path: Path) -> tuple[float, float, int]:
         ids=IdProtector(b"bench"),
         data_dir=path.parent,
     )
-    gaps: list[float] = []
-    stop = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not stop.is_set():
-            await asyncio.sleep(0.01)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    tick = asyncio.create_task(ticker())
-    started = time.perf_counter()
-    checked = await in_file_worker(check_hours_file, path, "bench", hour_rules(ctx), 10**7)
-    took = time.perf_counter() - started
-    stop.set()
-    await tick
-    return took, max(gaps), len(checked.parsed)
+    async with watching_the_loop() as lag:
+        started = time.perf_counter()
+        checked = await in_file_worker(check_hours_file, path, "bench", hour_rules(ctx), 10**7)
+        took = time.perf_counter() - started
+    return took, lag.longest, len(checked.parsed)
 
 
 def main() -> None:

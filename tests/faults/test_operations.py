@@ -23,7 +23,8 @@ from services.policies import PolicyBook
 from services.processed_updates import prune_processed_updates
 from services.reminders import BroadcastFilter, OutboxStatus, queue_broadcast
 from storage.db import Database
-from storage.models import Account, OutboxMessage, Person, ProcessedUpdate
+from storage.models import Account, OutboxMessage, ProcessedUpdate
+from tests.faults.world import add_bound_people
 
 NOW = datetime(2024, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: inside the send window
 
@@ -45,27 +46,7 @@ def ticking(start: datetime) -> Callable[[], datetime]:
 
 
 async def bound_people(ctx: AppContext, chats: list[int]) -> None:
-    async with ctx.db.transaction() as s:
-        for chat in chats:
-            person = Person(
-                id_hash=f"h{chat}",
-                id_cipher="x",
-                id_masked="4501**********0000",
-                name=f"人{chat}",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-            s.add(person)
-            await s.flush()
-            s.add(
-                Account(
-                    channel="telegram",
-                    external_id=str(chat),
-                    person_id=person.id,
-                    language="zh",
-                    created_at=NOW,
-                )
-            )
+    await add_bound_people(ctx, chats, NOW)
 
 
 class Recorder:

@@ -44,8 +44,9 @@ from services.policies import PolicyBook
 from services.reminders import BroadcastFilter, queue_broadcast
 from services.scheduler import run_scheduler
 from storage.db import Database
-from storage.models import Account, OutboxMessage, Person, ProcessedUpdate, WebhookInbox
+from storage.models import OutboxMessage, ProcessedUpdate, WebhookInbox
 from tests.faults.conftest import FaultLedger
+from tests.faults.world import add_bound_people
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "faults-secret-key-" + "k" * 32
@@ -190,32 +191,6 @@ async def outage_prone(
             await proxy.stop()
 
 
-async def add_people(ctx: AppContext, chats: range) -> None:
-    """A bound person per chat: a broadcast's audience."""
-    now = ctx.now()
-    async with ctx.db.transaction() as s:
-        for chat in chats:
-            person = Person(
-                id_hash=f"h{chat}",
-                id_cipher="x",
-                id_masked="4501**********0000",
-                name=f"人{chat}",
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(person)
-            await s.flush()
-            s.add(
-                Account(
-                    channel="telegram",
-                    external_id=str(chat),
-                    person_id=person.id,
-                    language="zh",
-                    created_at=now,
-                )
-            )
-
-
 async def queued(ctx: AppContext) -> int:
     async with ctx.db.transaction() as s:
         return int(
@@ -245,7 +220,7 @@ async def test_9_scheduler_outlives_a_database_outage(
 ) -> None:
     caplog.set_level(logging.WARNING)
     chats = range(7000, 7030)
-    await add_people(ctx, chats)
+    await add_bound_people(ctx, chats)
     delivered: list[tuple[str, str]] = []
 
     async def send(_channel: str, chat: str, message: str, _buttons: Any) -> None:
