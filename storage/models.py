@@ -441,7 +441,7 @@ class ProcessedUpdate(Base):
 
     __tablename__ = "processed_updates"
     update_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime]
+    processed_at: Mapped[datetime] = mapped_column(index=True)  # pruned by age, nightly
 
 
 class WebhookInbox(Base):

@@ -34,9 +34,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("webhook_inbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_webhook_inbox_claimed_by"), ["claimed_by"])
+    # the nightly pruning of handled update ids finds old ones by time, batch after batch
+    with op.batch_alter_table("processed_updates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_processed_updates_processed_at"), ["processed_at"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("processed_updates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_processed_updates_processed_at"))
     with op.batch_alter_table("webhook_inbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_inbox_claimed_by"))
     op.drop_table("webhook_inbox")
