@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # template messages for notices outside the 48-hour window: JSON
     # {"<notice kind>": {"template_id": "...", "fields": {"<template field>": "<source>"}}}
     wechat_templates: str = Field(default="", alias="WECHAT_TEMPLATES")
+    # seconds a turn may take before the passive reply says "已收到，正在处理…" and the
+    # replies follow by customer-service message (WeChat retries after 5 s)
+    wechat_reply_within: float = Field(default=4.0, gt=0, lt=5, alias="WECHAT_REPLY_WITHIN")
 
     @field_validator(
         "telegram_bot_token",

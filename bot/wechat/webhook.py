@@ -1,0 +1,345 @@
+"""The WeChat webhook: `/wechat` on the Starlette app. GET answers WeChat's server-URL check;
+POST reads a signed (in safe mode encrypted) message, runs its turn through the same flow
+engine as Telegram, and answers passively with one message.
+
+- Timing: WeChat waits 5 s, then retries. The turn runs as a task; when it ends within
+  `reply_within` (4 s) its replies are the passive answer, else the answer is
+  "已收到，正在处理…" and, once the turn ends, its replies are queued in the outbox for this
+  account (services/notify.py), which the WeChat sender delivers as a customer-service
+  message (bot/wechat/sender.py). The turn is never cancelled: what it commits, stays.
+- Once only: the turn's transaction writes a receipt (wechat_receipts) keyed by MsgId, or for
+  an event by sender + time + event + key, so a redelivery on any worker rolls its turn back
+  quietly (services/inbox.AlreadyHandled) and is answered "success" (nothing). A retry that
+  arrives while this worker still runs the first copy is answered "success" at once.
+- Replies: their texts joined into one message, each reply's buttons as numbered lines
+  (screens.py), the number -> button map kept in the database for whichever worker gets "2".
+  WeChat cannot send files: a reply's file is named with a sentence that file downloads come
+  in a later version. An ID number typed in the chat cannot be deleted by the account: the
+  user is told to delete it themselves.
+- Nothing here logs a message's text, and ID numbers never reach the log (the flows mask)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Protocol as TypingProtocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.flows import ChannelUser, Engine, Event, IncomingFile, Outcome
+from bot.flows.base import Button, Receipt, Reply
+from bot.wechat.inbound import Meaning, meaning
+from bot.wechat.protocol import MAX_BODY, Inbound, Protocol, Refused
+from bot.wechat.screens import remember_choices, render_numbered, resolve_choice
+from services.accounts import set_blocked
+from services.context import AppContext
+from services.i18n import Translator, normalize_language, translator
+from services.inbox import AlreadyHandled
+from services.notify import queue_notice
+from services.wechat_window import note_inbound
+from storage.models import Account
+from storage.wechat_models import WeChatReceipt
+
+if TYPE_CHECKING:
+    from cebot.settings import Settings
+
+log = logging.getLogger(__name__)
+WECHAT_PATH = "/wechat"
+CHANNEL = "wechat"
+REPLY_WITHIN = 4.0
+DEFERRED_KEY = "wechat-deferred"  # the outbox row's message key: the turn's text as it is
+SUCCESS = "success"  # WeChat's "nothing now" (never retried)
+MAX_OPENID = 64  # Account.external_id
+
+
+class MediaSource(TypingProtocol):
+    """What the webhook needs of the API client (bot/wechat/api.WeChatApi)."""
+
+    async def get_media(self, media_id: str) -> tuple[bytes, str | None]: ...
+
+
+@dataclass
+class Composed:
+    """One passive (or deferred) message: the text with numbered choices, and the choices."""
+
+    text: str
+    plain: str  # without the numbered lines (the outbox's sender numbers them itself)
+    buttons: list[Button] = field(default_factory=list)
+
+
+def compose(outcome: Outcome, t: Translator, before: list[str] | None = None) -> Composed:
+    """The outcome's replies as one message: each reply's buttons numbered after its text,
+    counting on across replies."""
+    parts, plain = list(before or []), list(before or [])
+    if outcome.notice:
+        parts.append(outcome.notice)
+        plain.append(outcome.notice)
+    if outcome.delete_incoming:
+        parts.append(t("wechat-cannot-delete"))
+        plain.append(t("wechat-cannot-delete"))
+    buttons: list[Button] = []
+    for reply in outcome.replies:
+        text = reply.text
+        if reply.file is not None:  # WeChat cannot send a file: say so, never drop it
+            text += "\n" + t("wechat-file-later", name=reply.file.name)
+        row_buttons = [b for row in reply.buttons for b in row]
+        parts.append(render_numbered(text, reply.buttons, t, start=len(buttons) + 1))
+        plain.append(text)
+        buttons.extend(row_buttons)
+    return Composed("\n\n".join(p for p in parts if p), "\n\n".join(p for p in plain if p), buttons)
+
+
+def receipt_for(key: str, now: Callable[[], datetime]) -> Receipt:
+    async def record(session: AsyncSession) -> None:
+        if await session.get(WeChatReceipt, key) is not None:
+            raise AlreadyHandled(key)
+        session.add(WeChatReceipt(key=key, processed_at=now()))
+        await session.flush()  # a concurrent copy conflicts here; the engine retries once
+
+    return record
+
+
+async def read_limited(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The body, or None when it is larger than `limit` (never read further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class WeChatWebhook:
+    def __init__(
+        self,
+        ctx: AppContext,
+        protocol: Protocol,
+        *,
+        engine: Engine | None = None,
+        media: MediaSource | None = None,
+        reply_within: float = REPLY_WITHIN,
+    ) -> None:
+        self.ctx = ctx
+        self.protocol = protocol
+        self.engine = engine or Engine(ctx)
+        self.media = media
+        self.reply_within = reply_within
+        self.running: set[str] = set()  # dedup keys whose turn runs here now
+        self._tasks: set[asyncio.Task[None]] = set()  # deferred turns still running
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route(WECHAT_PATH, self.endpoint, methods=["GET", "POST"])]
+
+    async def endpoint(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        if request.method == "GET":
+            try:
+                return PlainTextResponse(self.protocol.verify_url(params))
+            except Refused as refused:
+                log.info("wechat: url check refused (%s)", refused.reason)
+                return Response(status_code=refused.status)
+        body = await read_limited(request)
+        if body is None:
+            return Response(status_code=413)
+        try:
+            message = self.protocol.read(params, body)
+        except Refused as refused:
+            log.info("wechat: message refused (%s)", refused.reason)
+            return Response(status_code=refused.status)
+        if len(message.openid) > MAX_OPENID:
+            return Response(status_code=400)
+        text = await self.answer(message)
+        if text is None:
+            return PlainTextResponse(SUCCESS)
+        return Response(self.protocol.reply(message, text), media_type="application/xml")
+
+    # ------------------------------------------------------------- one message
+
+    async def answer(self, message: Inbound) -> str | None:
+        """The passive reply's text, or None for "success" (nothing to say now)."""
+        found = meaning(message)
+        if found.kind == "ignore":
+            return None
+        if found.kind == "unsubscribe":
+            # idempotent: a redelivered copy marks nothing new
+            await set_blocked(self.ctx, channel=CHANNEL, external_id=message.openid, blocked=True)
+            return None
+        key = message.dedup_key
+        if key in self.running:
+            return None  # WeChat retried while the first copy still runs here
+        self.running.add(key)
+        try:
+            return await self._turn(message, found, key)
+        finally:
+            self.running.discard(key)
+
+    async def _turn(self, message: Inbound, found: Meaning, key: str) -> str | None:
+        user = ChannelUser(CHANNEL, message.openid)
+        account_id, language, handled = await self._lookup(message.openid, key)
+        if handled:
+            return None
+        t = translator(language)
+        before: list[str] = []
+        event: Event
+        if found.kind == "number":
+            event, before = await self._number(account_id, message.content, t)
+        elif found.kind == "image":
+            event = self._image(message.media_id)
+        elif found.kind == "unreadable":
+            before = [t("wechat-unsupported")]
+            event = Event("open")  # the current step again
+        else:
+            assert found.event is not None
+            event = found.event
+        event = replace(event, receipt=receipt_for(key, self.ctx.now))
+        task = asyncio.create_task(self._run(user, event), name=f"wechat-{key[:40]}")
+        await asyncio.wait({task}, timeout=self.reply_within)
+        if not task.done():
+            # too slow for the passive reply: say so now, deliver the rest when it ends
+            follow = asyncio.create_task(self._deliver_later(task, message, found, before))
+            self._tasks.add(follow)
+            follow.add_done_callback(self._tasks.discard)
+            return t("wechat-processing")
+        outcome = task.result()
+        if outcome is None:
+            return None
+        composed = compose(outcome, translator(outcome.language), before)
+        await self._after(message.openid, found, composed, deferred=False)
+        return composed.text
+
+    async def _run(self, user: ChannelUser, event: Event) -> Outcome | None:
+        """The turn; None for a copy handled before (its first copy was answered)."""
+        try:
+            return await self.engine.handle(user, event)
+        except AlreadyHandled:
+            return None
+        except Exception:
+            log.exception("wechat turn failed")
+            language = normalize_language(user.language_hint)
+            return Outcome([Reply(translator(language)("err-generic"))], language=language)
+
+    async def _lookup(self, openid: str, key: str) -> tuple[int | None, str, bool]:
+        """(account id or None for a new user, its language, already handled)."""
+        async with self.ctx.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(Account.id, Account.language).where(
+                        Account.channel == CHANNEL, Account.external_id == openid
+                    )
+                )
+            ).first()
+            handled = await session.get(WeChatReceipt, key) is not None
+        if row is None:
+            return None, normalize_language(None), handled
+        return int(row[0]), normalize_language(row[1]), handled
+
+    async def _number(
+        self, account_id: int | None, text: str, t: Translator
+    ) -> tuple[Event, list[str]]:
+        """A typed number: the button it stands for on the current screen, the number as
+        text when the screen has no choices, or (from an older screen) the current step again
+        with a sentence saying so."""
+        if account_id is None:
+            return Event.message(text), []
+        async with self.ctx.db.transaction() as session:
+            data = await resolve_choice(session, account_id, text)
+        if data is None:
+            return Event.message(text), []
+        if data == "stale":
+            return Event("open"), [t("wechat-stale-number")]
+        return Event.button(data), []
+
+    def _image(self, media_id: str) -> Event:
+        media = self.media
+
+        async def fetch() -> bytes:
+            # WeChat says no size up front: the flows check the length of what came
+            if media is None:
+                raise RuntimeError("WeChat media cannot be fetched: no API client")
+            data, _content_type = await media.get_media(media_id)
+            return data
+
+        return Event("file", file=IncomingFile(media_id, None, "image/jpeg", None, fetch=fetch))
+
+    async def _deliver_later(
+        self,
+        task: asyncio.Task[Outcome | None],
+        message: Inbound,
+        found: Meaning,
+        before: list[str],
+    ) -> None:
+        outcome = await task
+        if outcome is None:
+            return
+        composed = compose(outcome, translator(outcome.language), before)
+        try:
+            await self._after(message.openid, found, composed, deferred=True)
+        except Exception:
+            log.exception("wechat: a deferred reply could not be queued")
+
+    async def _after(
+        self, openid: str, found: Meaning, composed: Composed, *, deferred: bool
+    ) -> None:
+        """After the turn, one transaction: the window opened by this message, the screen
+        just shown, and for a deferred turn its reply in the outbox."""
+        now = self.ctx.now()
+        async with self.ctx.db.transaction() as session:
+            account_id = await session.scalar(
+                select(Account.id).where(Account.channel == CHANNEL, Account.external_id == openid)
+            )
+            if account_id is None:
+                return
+            await note_inbound(session, account_id, found.inbound, now)
+            await remember_choices(session, account_id, composed.buttons, now)
+            if deferred:
+                queue_notice(
+                    session,
+                    account_id=account_id,
+                    key=DEFERRED_KEY,
+                    now=now,
+                    args={"text": composed.plain},
+                    buttons=[(b.label, b.data) for b in composed.buttons],
+                )
+
+    async def stop(self, drain: float = 20.0) -> None:
+        """Let deferred turns finish and queue their replies (a graceful stop)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=drain)
+
+
+def webhook_from_settings(
+    ctx: AppContext,
+    settings: Settings,
+    *,
+    media: MediaSource | None = None,
+    engine: Engine | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> WeChatWebhook | None:
+    """The configured webhook; None when WECHAT_APP_ID is unset (no WeChat channel)."""
+    if not settings.wechat_app_id:
+        return None
+    token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
+    aes = settings.wechat_encoding_aes_key
+    protocol = Protocol(
+        token=token,
+        app_id=settings.wechat_app_id,
+        aes_key=aes.get_secret_value() if aes else None,
+        mode=settings.wechat_message_mode,
+        wall_clock=wall_clock,
+    )
+    return WeChatWebhook(
+        ctx, protocol, engine=engine, media=media, reply_within=settings.wechat_reply_within
+    )

@@ -1,0 +1,8 @@
+# WeChat adapter (bot/wechat/webhook.py, bot/wechat/screens.py)
+wechat-choose = Reply with a number ({ $numbers }…):
+wechat-stale-number = That number is not one of the current choices (it may be from an earlier message). Please reply with one of these:
+wechat-processing = Received, working on it…
+wechat-unsupported = I can read text, numbers and photos; voice, video, locations and links I cannot read yet.
+wechat-cannot-delete = WeChat does not let the account delete your messages. To protect your ID number, please long-press the message you just sent and choose "Delete".
+wechat-file-later = 📎 { $name }: the WeChat account cannot send files directly; downloading files comes in a later version.
+wechat-deferred = { $text }
