@@ -1,0 +1,279 @@
+"""The /wechat route over HTTP (the Starlette app in process, the fake WeChat user signing and
+encrypting as WeChat does), with the real engine, on both databases: what reaches a turn,
+what never does, once-only handling, numbered choices, and the slow turn's deferred reply."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import func, select
+from starlette.applications import Starlette
+
+from bot.flows import ChannelUser, Engine, Event, Outcome
+from bot.wechat.fake_api import WeChatUser
+from bot.wechat.protocol import Protocol
+from bot.wechat.webhook import WECHAT_PATH, WeChatWebhook
+from services.context import AppContext
+from storage.models import Account, OutboxMessage
+from storage.wechat_models import WeChatReceipt, WeChatScreen, WeChatWindow
+from tests.bot.conftest import seed_roster
+
+TOKEN = "hook-token"
+APP_ID = "wx0123456789abcdef"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+ACCOUNT = "gh_0123456789ab"
+HELP = "0771-966111"  # in the help answer
+
+
+class SlowEngine(Engine):
+    """The real engine, each turn `delay` seconds late (a busy database, a slow read)."""
+
+    delay = 0.0
+
+    async def handle(self, user: ChannelUser, event: Event) -> Outcome:
+        await asyncio.sleep(self.delay)
+        return await super().handle(user, event)
+
+
+class FakeMedia:
+    def __init__(self) -> None:
+        self.fetched: list[str] = []
+
+    async def get_media(self, media_id: str) -> tuple[bytes, str | None]:
+        self.fetched.append(media_id)
+        return b"\xff\xd8 not really a photo", "image/jpeg"
+
+
+@dataclass
+class Hook:
+    webhook: WeChatWebhook
+    engine: SlowEngine
+    http: httpx.AsyncClient
+    media: FakeMedia
+
+    def user(self, openid: str = "o-user-1", mode: str = "safe") -> WeChatUser:
+        return WeChatUser(
+            f"http://wechat.test{WECHAT_PATH}",
+            token=TOKEN,
+            app_id=APP_ID,
+            aes_key=AES_KEY,
+            mode=mode,
+            openid=openid,
+            account_id=ACCOUNT,
+            http=self.http,
+        )
+
+
+@asynccontextmanager
+async def hook(ctx: AppContext, mode: str = "safe", within: float = 4.0) -> AsyncIterator[Hook]:
+    engine = SlowEngine(ctx)
+    media = FakeMedia()
+    webhook = WeChatWebhook(
+        ctx,
+        Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode=mode),
+        engine=engine,
+        media=media,
+        reply_within=within,
+    )
+    app = Starlette(routes=webhook.routes())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://wechat.test") as http:
+        yield Hook(webhook, engine, http, media)
+    await webhook.stop()
+
+
+async def count(ctx: AppContext, column: object) -> int:
+    async with ctx.db.transaction() as s:
+        return int(await s.scalar(select(func.count(column))) or 0)  # type: ignore[call-overload]
+
+
+async def test_subscribe_greets_with_numbered_choices_kept_in_the_database(
+    ctx: AppContext,
+) -> None:
+    async with hook(ctx) as h:
+        reply = await h.user().subscribe()
+    assert reply is not None and "个人信息" in reply
+    assert "回复数字选择（1、2" in reply and "1. ✅ 同意" in reply
+    async with ctx.db.transaction() as s:
+        screen = (await s.scalars(select(WeChatScreen))).one()
+        assert len(screen.choices) >= 2
+        account = await s.get(Account, screen.account_id)
+        assert account is not None and account.channel == "wechat"
+        # the customer-service window this event opened (services/wechat_window.py)
+        window = await s.get(WeChatWindow, account.id)
+        assert window is not None and window.last_kind == "click"
+
+
+async def test_a_number_presses_the_button_in_every_mode(ctx: AppContext) -> None:
+    await seed_roster(ctx)
+    for n, mode in enumerate(("plain", "compatible", "safe")):
+        async with hook(ctx, mode) as h:
+            user = h.user(f"o-{mode}", mode)
+            await user.subscribe()
+            reply = await user.text("1")  # ✅ 同意
+        assert reply is not None and "身份证" in reply, mode
+        assert await count(ctx, WeChatReceipt.key) == 2 * (n + 1)
+
+
+async def test_a_forged_signature_is_403_and_nothing_runs(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        body, params = user.envelope(user.message_xml("text", {"Content": "/help"}, msgid=True))
+        forged = await user.raw(body, params | {"msg_signature": "0" * 40})
+        plain = await user.raw(body, params | {"encrypt_type": "raw"})  # safe mode only
+        stale = dict(params, timestamp=str(int(time.time()) - 3600))
+        old = await user.raw(body, stale)
+    assert (forged.status_code, plain.status_code, old.status_code) == (403, 403, 403)
+    assert await count(ctx, Account.id) == 0 and await count(ctx, WeChatReceipt.key) == 0
+
+
+async def test_hostile_and_oversized_bodies_are_refused(ctx: AppContext) -> None:
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType>"
+        "<Content>&b;</Content><MsgId>1</MsgId></xml>"
+    )
+    async with hook(ctx, "plain") as h:
+        user = h.user(mode="plain")
+        _body, params = user.envelope("<xml/>")
+        hostile = await user.raw(laughs.encode(), params)
+        broken = await user.raw(b"<xml><MsgType>text", params)
+        huge = await user.raw(b"<xml>" + b" " * (65 * 1024) + b"</xml>", params)
+    assert (hostile.status_code, broken.status_code, huge.status_code) == (400, 400, 413)
+    assert await count(ctx, Account.id) == 0
+
+
+async def test_the_url_check(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        response = await user.verify()
+        params = dict(response.request.url.params)
+        forged = await h.http.get(WECHAT_PATH, params=params | {"signature": "1" * 40})
+    assert response.status_code == 200 and response.text == params["echostr"]
+    assert forged.status_code == 403
+
+
+async def test_a_retried_message_runs_once(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        body, params = user.envelope(user.message_xml("text", {"Content": "帮助"}, msgid=True))
+        first = await user.raw(body, params)
+        again = await user.raw(body, params)  # WeChat did not hear the first answer
+    assert HELP in (user._reply_text(first.content, encrypted=True) or "")
+    assert again.text == "success"
+    assert await count(ctx, WeChatReceipt.key) == 1
+
+
+async def test_a_retry_while_the_first_copy_runs_is_answered_success(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        h.engine.delay = 0.5
+        user = h.user()
+        body, params = user.envelope(user.message_xml("text", {"Content": "/help"}, msgid=True))
+        first, again = await asyncio.gather(user.raw(body, params), user.raw(body, params))
+    texts = sorted([first.text == "success", again.text == "success"])
+    assert texts == [False, True]  # one answer with the help text, one "success"
+    assert await count(ctx, WeChatReceipt.key) == 1
+
+
+async def test_two_events_in_the_same_second_are_both_handled(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        second = int(time.time())
+
+        def at(xml: str) -> str:
+            head, _, rest = xml.partition("<CreateTime>")
+            return f"{head}<CreateTime>{second}</CreateTime>{rest.partition('</CreateTime>')[2]}"
+
+        subscribe = user.envelope(
+            at(user.message_xml("event", {"Event": "subscribe", "EventKey": ""}))
+        )
+        click = user.envelope(
+            at(user.message_xml("event", {"Event": "CLICK", "EventKey": "cmd:help"}))
+        )
+        greeted = await user.raw(*subscribe)
+        helped = await user.raw(*click)
+        again = await user.raw(*click)  # the tap's retry
+    assert "个人信息" in (user._reply_text(greeted.content, encrypted=True) or "")
+    assert HELP in (user._reply_text(helped.content, encrypted=True) or "")
+    assert again.text == "success"
+    assert await count(ctx, WeChatReceipt.key) == 2
+
+
+async def test_menu_words_and_clicks_reach_the_same_commands(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        typed = await user.text("帮助")
+        clicked = await user.click("cmd:help")
+        slash = await user.text("/help")
+    assert all(HELP in (r or "") for r in (typed, clicked, slash))
+
+
+async def test_a_stale_number_says_so_and_shows_the_current_step(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        await user.subscribe()  # the privacy notice: two or three choices
+        reply = await user.text("9")
+    assert reply is not None
+    assert reply.startswith("这个数字不在当前的选项里")
+    assert "1. ✅ 同意" in reply  # the current step again, its choices numbered
+
+
+async def test_voice_gets_a_polite_answer_and_the_step_again(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        await user.subscribe()
+        reply = await user.voice()
+    assert reply is not None and "文字、数字和照片" in reply
+    assert "1. ✅ 同意" in reply
+
+
+async def test_an_image_is_a_file_event_fetched_from_media(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        event = h.webhook._image("media-7")
+        assert event.kind == "file" and event.file is not None and event.file.size is None
+        assert event.file.fetch is not None
+        assert await event.file.fetch() == b"\xff\xd8 not really a photo"
+        await h.user().subscribe()
+        reply = await h.user().image("media-8")  # no step takes a photo now: said so
+    assert h.media.fetched == ["media-7"]  # fetched only when a step wants it
+    assert reply is not None
+
+
+async def test_unsubscribe_marks_the_account_unreachable(ctx: AppContext) -> None:
+    async with hook(ctx) as h:
+        user = h.user()
+        await user.subscribe()
+        assert await user.unsubscribe() is None
+    async with ctx.db.transaction() as s:
+        account = (await s.scalars(select(Account))).one()
+        assert account.unreachable_at is not None
+
+
+async def test_a_slow_turn_answers_at_once_and_queues_its_replies(ctx: AppContext) -> None:
+    async with hook(ctx, within=0.3) as h:
+        user = h.user()
+        h.engine.delay = 0.6
+        started = time.monotonic()
+        reply = await user.subscribe()
+        assert time.monotonic() - started < 0.55
+        assert reply == "已收到，正在处理…"
+        assert await count(ctx, OutboxMessage.id) == 0  # not yet: the turn still runs
+        await h.webhook.stop()  # waits for the turn and its queueing
+    async with ctx.db.transaction() as s:
+        row = (await s.scalars(select(OutboxMessage))).one()
+        account = (await s.scalars(select(Account))).one()
+    assert row.account_id == account.id and row.status == "queued"
+    assert row.payload["key"] == "wechat-deferred"
+    assert "个人信息" in str(row.payload["args"]["text"])
+    labels = [label for label, _data in row.payload["buttons"]]
+    assert "✅ 同意" in labels
+    # the number -> button map is already the deferred screen's
+    async with ctx.db.transaction() as s:
+        screen = (await s.scalars(select(WeChatScreen))).one()
+    assert screen.choices == [data for _label, data in row.payload["buttons"]]
