@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -40,6 +41,32 @@ if TYPE_CHECKING:
     from cebot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_CREDENTIALS = re.compile(r"\b(access_token|secret)=[^&\s\"']+")
+
+
+class RedactCredentials(logging.Filter):
+    """httpx logs every request's URL at INFO, and WeChat's URLs carry the access token (and,
+    fetching one, the secret): whatever level the httpx logger is set to, they are blanked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _CREDENTIALS.sub(r"\1=***", str(a)) if isinstance(a, httpx.URL | str) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _CREDENTIALS.sub(r"\1=***", record.msg)
+        return True
+
+
+def _guard_httpx_logger() -> None:
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactCredentials) for f in httpx_log.filters):
+        httpx_log.addFilter(RedactCredentials())
+
+
+_guard_httpx_logger()
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, expired
 REFRESH_AHEAD = timedelta(minutes=5)  # fetch a new token when less than this remains
