@@ -24,6 +24,7 @@ from telegram.ext import Application
 from bot.console import run_console
 from bot.handlers.commands import post_init
 from bot.webhook import ALLOWED_UPDATES, web_routes
+from bot.wechat.webhook import WeChatWebhook
 from services.context import AppContext
 from services.i18n import Translator, translator
 from services.process_pools import stop_process_pools
@@ -77,9 +78,13 @@ def server(app: Starlette, *, lifespan: bool = True) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def polling_app(application: Application, ctx: AppContext) -> Starlette:  # type: ignore[type-arg]
+def polling_app(
+    application: Application,  # type: ignore[type-arg]
+    ctx: AppContext,
+    wechat: WeChatWebhook | None = None,
+) -> Starlette:
     """The web pages, with the PTB application polling in the app's lifespan: uvicorn's
-    signal handling stops both, then the process pools."""
+    signal handling stops both, then the process pools. With `wechat`, /wechat as well."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -100,10 +105,13 @@ def polling_app(application: Application, ctx: AppContext) -> Starlette:  # type
                     await application.stop()
                     if application.post_stop is not None:
                         await application.post_stop(application)
+                    if wechat is not None:  # deferred WeChat turns queue their replies
+                        await wechat.stop()
         finally:
             await stop_process_pools()
 
-    return Starlette(routes=web_routes(ctx), lifespan=lifespan)
+    routes = [*(wechat.routes() if wechat is not None else []), *web_routes(ctx)]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 class _EmbeddedServer(uvicorn.Server):

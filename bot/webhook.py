@@ -28,6 +28,7 @@ from telegram.ext import Application
 from bot.handlers.commands import post_init
 from bot.handlers.ordering import ordering_key
 from bot.handlers.telegram import RECEIPT_KEY
+from bot.wechat.webhook import WeChatWebhook
 from services import inbox
 from services.context import AppContext
 from services.i18n import normalize_language, translator
@@ -178,9 +179,11 @@ def create_webhook_app(
     secret: str,
     webhook_url: str | None = None,
     recover_every: float = RECOVER_EVERY,
+    wechat: WeChatWebhook | None = None,
 ) -> Starlette:
     """The app starts and stops the PTB application in its lifespan; with `webhook_url` it
-    also registers the webhook (every worker may do so: setWebhook is idempotent)."""
+    also registers the webhook (every worker may do so: setWebhook is idempotent). With
+    `wechat` the same worker serves WeChat at /wechat too."""
     if not secret:
         raise ValueError("a webhook needs a secret token (CEBOT_WEBHOOK_SECRET)")
     worker = InboxWorker(application, ctx, recover_every=recover_every)
@@ -224,6 +227,8 @@ def create_webhook_app(
                     yield
                 finally:
                     await worker.stop()
+                    if wechat is not None:  # deferred WeChat turns queue their replies
+                        await wechat.stop()
                     await application.stop()
                     if application.post_stop is not None:
                         await application.post_stop(application)
@@ -231,7 +236,11 @@ def create_webhook_app(
             await stop_process_pools()
 
     app = Starlette(
-        routes=[Route(WEBHOOK_PATH, telegram, methods=["POST"]), *web_routes(ctx)],
+        routes=[
+            Route(WEBHOOK_PATH, telegram, methods=["POST"]),
+            *(wechat.routes() if wechat is not None else []),
+            *web_routes(ctx),
+        ],
         lifespan=lifespan,
     )
     app.state.inbox_worker = worker

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -139,6 +139,7 @@ class WeChatWebhook:
         self.reply_within = reply_within
         self.running: set[str] = set()  # dedup keys whose turn runs here now
         self._tasks: set[asyncio.Task[None]] = set()  # deferred turns still running
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []  # e.g. closing its API client
 
     def routes(self) -> list[BaseRoute]:
         return [Route(WECHAT_PATH, self.endpoint, methods=["GET", "POST"])]
@@ -318,6 +319,9 @@ class WeChatWebhook:
         """Let deferred turns finish and queue their replies (a graceful stop)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=drain)
+        for close in self.on_stop:
+            await close()
+        self.on_stop.clear()
 
 
 def webhook_from_settings(
@@ -328,9 +332,16 @@ def webhook_from_settings(
     engine: Engine | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> WeChatWebhook | None:
-    """The configured webhook; None when WECHAT_APP_ID is unset (no WeChat channel)."""
+    """The configured webhook; None when WECHAT_APP_ID is unset (no WeChat channel). Without
+    `media` it makes its own API client (bot/wechat/api.py), closed by `stop`."""
     if not settings.wechat_app_id:
         return None
+    own_api = None
+    if media is None:
+        from bot.wechat.api import WeChatApi  # the HTTP client only where it is used
+
+        own_api = WeChatApi.from_settings(settings, ctx.database, ctx.now)
+        media = own_api
     token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
     aes = settings.wechat_encoding_aes_key
     protocol = Protocol(
@@ -340,6 +351,9 @@ def webhook_from_settings(
         mode=settings.wechat_message_mode,
         wall_clock=wall_clock,
     )
-    return WeChatWebhook(
+    webhook = WeChatWebhook(
         ctx, protocol, engine=engine, media=media, reply_within=settings.wechat_reply_within
     )
+    if own_api is not None:
+        webhook.on_stop.append(own_api.aclose)
+    return webhook
