@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.channels import run_channel_scheduler
 from bot.flows import Engine
 from bot.handlers.commands import post_init
 from bot.handlers.ordering import PerUserUpdateProcessor
@@ -15,6 +16,7 @@ from bot.handlers.telegram import install
 from bot.outbox_sender import telegram_sender
 from bot.serve import bind, local_address, polling_app, server
 from bot.webhook import WEBHOOK_PATH, create_webhook_app
+from bot.wechat.webhook import webhook_from_settings
 from cebot.settings import Settings
 from services.context import AppContext
 from services.scheduler import run_scheduler
@@ -45,12 +47,17 @@ def build_application(settings: Settings, ctx: AppContext) -> Application:  # ty
     return application
 
 
-def embed_scheduler(application: Application, ctx: AppContext) -> None:  # type: ignore[type-arg]
+def embed_scheduler(
+    application: Application,  # type: ignore[type-arg]
+    ctx: AppContext,
+    settings: Settings | None = None,
+) -> None:
     """Run the reminder scheduler and outbox sender inside this application's event loop,
     with its Bot: a one-process deployment needs nothing else. The database lease still
     guards it, so a second process would only stand by. run_scheduler outlives database
     outages itself; should it still end, the log says so (never "exception never
-    retrieved")."""
+    retrieved"). With `settings`, the sender also sends to WeChat when WECHAT_APP_ID is set
+    (bot.channels routes each row by its account's channel)."""
     stop = asyncio.Event()
     first_init = application.post_init
     tasks: list[asyncio.Task[None]] = []
@@ -60,9 +67,11 @@ def embed_scheduler(application: Application, ctx: AppContext) -> None:  # type:
             await first_init(app)
         # not app.create_task: Application.stop() waits for those, and this one ends only
         # when `finish` (post_stop, after stop()) tells it to
-        task = asyncio.create_task(
-            run_scheduler(ctx, telegram_sender(app.bot), stop=stop), name="cebot-scheduler"
-        )
+        if settings is not None:
+            job = run_channel_scheduler(settings, ctx, stop, bot=app.bot)
+        else:
+            job = run_scheduler(ctx, telegram_sender(app.bot), stop=stop)
+        task = asyncio.create_task(job, name="cebot-scheduler")
         task.add_done_callback(_scheduler_ended)
         tasks.append(task)
 
@@ -95,11 +104,13 @@ def run_polling(
     `announce` hears their address."""
     application = build_application(settings, ctx)
     if with_scheduler:
-        embed_scheduler(application, ctx)
+        embed_scheduler(application, ctx, settings)
     sock = bind(settings.listen_host, settings.listen_port)  # a busy port fails here, at once
     if announce is not None:
         announce(local_address(sock))
-    asyncio.run(server(polling_app(application, ctx)).serve(sockets=[sock]))
+    # /wechat too when WECHAT_APP_ID is set (bot/wechat/webhook.py)
+    wechat = webhook_from_settings(ctx, settings)
+    asyncio.run(server(polling_app(application, ctx, wechat)).serve(sockets=[sock]))
 
 
 def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = False) -> None:
@@ -108,12 +119,13 @@ def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = F
         raise ValueError("CEBOT_WEBHOOK_SECRET must be set for the webhook")
     application = build_application(settings, ctx)
     if with_scheduler:
-        embed_scheduler(application, ctx)
+        embed_scheduler(application, ctx, settings)
     web = create_webhook_app(
         application,
         ctx,
         secret=secret,
         webhook_url=settings.public_url.rstrip("/") + WEBHOOK_PATH,
+        wechat=webhook_from_settings(ctx, settings),  # /wechat when WECHAT_APP_ID is set
     )
     sock = bind(settings.listen_host, settings.listen_port)
     asyncio.run(server(web).serve(sockets=[sock]))

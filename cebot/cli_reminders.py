@@ -256,15 +256,27 @@ def scheduler(
 
     @friendly
     def body() -> None:
+        from bot.channels import (
+            outbox_send,
+            telegram_configured,
+            wechat_configured,
+            with_channel_rates,
+        )
+        from bot.wechat.templates import TemplateConfigError, parse_templates
         from services.scheduler import run_scheduler
 
         settings = _settings()
         t = _t()
-        if settings.telegram_bot_token is None:
-            fail(t("cli-no-token").splitlines()[1].strip())
+        # Telegram, WeChat or both: each row goes by its account's channel (bot.channels)
+        if not telegram_configured(settings) and not wechat_configured(settings):
+            fail(t("cli-scheduler-no-channel"))
+        try:
+            parse_templates(settings.wechat_templates)  # said now, not at the first template
+        except TemplateConfigError as exc:
+            fail(t("cli-scheduler-bad-templates", reason=str(exc)))
         ensure_migrated(settings)
         ctx: AppContext = build_context(settings)
-        config = SenderConfig(rate=rate, per_chat_interval=per_chat)
+        config = with_channel_rates(SenderConfig(rate=rate, per_chat_interval=per_chat))
 
         def on_state(state: str) -> None:
             key = "cli-scheduler-standby" if state == "standby" else "cli-scheduler-started"
@@ -276,7 +288,7 @@ def scheduler(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)  # finish calls in flight, then stop
             try:
-                async with telegram_send(settings, config) as send:
+                async with outbox_send(settings, ctx, config) as send:
                     await run_scheduler(ctx, send, config=config, stop=stop, on_state=on_state)
             finally:
                 await ctx.db.dispose()

@@ -48,7 +48,8 @@ import random
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,6 +68,22 @@ OUTBOX = OutboxMessage.__table__
 
 Buttons = list[tuple[str, str]]
 SendFn = Callable[[str, str, str, Buttons | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """The row a SendFn is sending, for a channel that needs more than its text and buttons
+    (WeChat: the account's customer-service window, the notice kind of a template message).
+    Set in OUTGOING for the duration of each call; Telegram's sender ignores it."""
+
+    row_id: int
+    account_id: int
+    language: str
+    payload: Mapping[str, Any]
+    campaign: Mapping[str, Any] | None
+
+
+OUTGOING: ContextVar[Outgoing | None] = ContextVar("cebot_outbox_outgoing", default=None)
 
 
 class RetryLater(Exception):
@@ -114,6 +131,9 @@ class SenderConfig:
     poll_interval: float = 1.0  # idle wait for new rows
     respect_window: bool = True  # only between the policy's send_from and send_until
     sender_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # channels with limits of their own (WeChat): messages per second, paced apart from
+    # `rate`, which every other channel (Telegram) shares as before
+    channel_rates: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -205,6 +225,10 @@ class OutboxSender:
         self.stats = SenderStats()
         # limits the calls themselves, right before each
         self.pacer = Pacer(self.config.rate, self.config.headroom)
+        self._channel_pacers = {
+            channel: Pacer(rate, self.config.headroom)
+            for channel, rate in self.config.channel_rates.items()
+        }
         self._armed = asyncio.Semaphore(self.config.armed)
         self._chat_busy: set[str] = set()
         self._chat_next: dict[str, float] = {}
@@ -420,10 +444,21 @@ class OutboxSender:
                 attempts=row.attempts + 1,
             ):
                 return
-            await self.pacer.acquire()
+            await self._channel_pacers.get(row.channel, self.pacer).acquire()
         self._chat_next[chat] = time.monotonic() + self.config.per_chat_interval
+        outgoing = Outgoing(
+            row.id,
+            row.account_id,
+            row.language,
+            row.payload,
+            self._campaigns.get(row.campaign_id or 0),
+        )
         try:
-            await self.send(row.channel, row.external_id, text, buttons)
+            token = OUTGOING.set(outgoing)
+            try:
+                await self.send(row.channel, row.external_id, text, buttons)
+            finally:
+                OUTGOING.reset(token)
         except RetryLater as exc:
             # nothing was sent; this chat waits, the others go on
             self._chat_deferred[chat] = time.monotonic() + exc.seconds

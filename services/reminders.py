@@ -37,7 +37,8 @@ from storage.models import Account, Campaign, OutboxMessage, Unit
 from storage.types import UTCDateTime
 
 SHANGHAI = "Asia/Shanghai"
-DEFAULT_CHANNELS = ("telegram",)
+# the channels the outbox sends to (bot.channels); console accounts get nothing
+DEFAULT_CHANNELS = ("telegram", "wechat")
 BROADCAST = "broadcast"
 # Button under a reviewer reminder: opens the unit's review queue (handled by the bot's router).
 REVIEW_QUEUE_CALLBACK = "rv:queue"

@@ -87,7 +87,8 @@ R = TypeVar("R")
 ORIGIN_CLAIM = "claim"
 DEFAULT_STALE_DAYS = 7
 REMIND_KIND = "unit_remind"
-DEFAULT_CHANNELS = ("telegram",)
+# the channels the outbox sends to (bot.channels); console accounts get nothing
+DEFAULT_CHANNELS = ("telegram", "wechat")
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 # produced files are kept this long under <data dir>/reports, then swept away: they hold names
 FILE_TTL_SECONDS = 3600.0
