@@ -43,7 +43,8 @@ def render_numbered(text: str, buttons: Choices, t: Translator, *, start: int = 
     if not flat:
         return text
     numbers = range(start, start + len(flat))
-    lines = [text, "", t("wechat-choose", numbers="、".join(str(n) for n in numbers[:3]))]
+    shown = "、".join(str(n) for n in numbers[:3]) + ("…" if len(numbers) > 3 else "")
+    lines = [text, "", t("wechat-choose", numbers=shown)]
     lines += [f"{n}. {b.label}" for n, b in zip(numbers, flat, strict=True)]
     return "\n".join(lines)
 

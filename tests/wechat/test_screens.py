@@ -30,13 +30,17 @@ def test_render_numbered_lists_every_button_from_one() -> None:
     assert text.splitlines() == [
         "请确认：",
         "",
-        "回复数字选择（1、2、3…）：",
+        "回复数字选择（1、2、3）：",
         "1. ✅ 同意",
         "2. 不同意",
         "3. 🏠 菜单",
     ]
     english = render_numbered("Confirm:", KEYBOARD, translator("en"), start=4)
-    assert "Reply with a number (4、5、6…):" in english and "6. 🏠 菜单" in english
+    assert "Reply with a number (4、5、6):" in english and "6. 🏠 菜单" in english
+    many = render_numbered("菜单", [(str(n), f"m:{n}") for n in range(5)], translator("zh"))
+    assert "回复数字选择（1、2、3…）：" in many and many.endswith("5. 4")
+    one = render_numbered("姓名？", [("≡ 主菜单", "m:menu")], translator("zh"))
+    assert one.endswith("回复数字选择（1）：\n1. ≡ 主菜单")
     assert render_numbered("无选项", (), translator("zh")) == "无选项"
 
 

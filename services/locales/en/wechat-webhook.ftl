@@ -1,5 +1,5 @@
 # WeChat adapter (bot/wechat/webhook.py, bot/wechat/screens.py)
-wechat-choose = Reply with a number ({ $numbers }…):
+wechat-choose = Reply with a number ({ $numbers }):
 wechat-stale-number = That number is not one of the current choices (it may be from an earlier message). Please reply with one of these:
 wechat-processing = Received, working on it…
 wechat-unsupported = I can read text, numbers and photos; voice, video, locations and links I cannot read yet.

@@ -1,5 +1,5 @@
 # WeChat adapter (bot/wechat/webhook.py, bot/wechat/screens.py)
-wechat-choose = 回复数字选择（{ $numbers }…）：
+wechat-choose = 回复数字选择（{ $numbers }）：
 wechat-stale-number = 这个数字不在当前的选项里（可能是之前消息里的）。请按下面的选项回复：
 wechat-processing = 已收到，正在处理…
 wechat-unsupported = 我能读懂文字、数字和照片；语音、视频、位置和链接暂时读不了。
