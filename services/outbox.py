@@ -230,6 +230,11 @@ class OutboxSender:
             for channel, rate in self.config.channel_rates.items()
         }
         self._armed = asyncio.Semaphore(self.config.armed)
+        # a paced channel arms its own rows: one waiting for WeChat's pacer never holds
+        # the slot a Telegram row needs
+        self._channel_armed = {
+            channel: asyncio.Semaphore(self.config.armed) for channel in self._channel_pacers
+        }
         self._chat_busy: set[str] = set()
         self._chat_next: dict[str, float] = {}
         # chat -> monotonic time before which Telegram asked us not to send to it (429)
@@ -433,7 +438,7 @@ class OutboxSender:
         # Only `armed` rows at a time are committed "sending" ahead of their slot: enough to
         # keep the pacer fed through a slow commit, few enough to keep the uncertain window
         # (what a crash leaves "unknown") to a couple of rows plus the calls in flight.
-        async with self._armed:
+        async with self._channel_armed.get(row.channel, self._armed):
             if not self._window_open():
                 await self._release(row.id)
                 return
