@@ -75,6 +75,10 @@ class ConsoleSession:
             if reply.file is not None:
                 self.files.append(reply.file)
 
+    async def next_event(self, line: str) -> Event | None:
+        """The event for a typed line (the WeChat rendering reads numbers from the database)."""
+        return self.event_for(line)
+
     def event_for(self, line: str) -> Event | None:
         """None when the line was answered here (a file that does not exist)."""
         text = line.strip()
@@ -113,12 +117,17 @@ async def run_console(
     input_stream: TextIO = sys.stdin,
     output: TextIO = sys.stdout,
     user: str = "console",
+    channel: str = "console",
 ) -> None:
     """Chat in the terminal until /quit or end of input. State is in the database, so a
-    new session resumes where the last one stopped."""
-    session = ConsoleSession(
-        Engine(ctx), ChannelUser("console", user, language_hint=language), output
-    )
+    new session resumes where the last one stopped. `channel="wechat"` shows every answer
+    as the WeChat account would send it (bot/wechat/console.py)."""
+    kind = ConsoleSession
+    if channel == "wechat":
+        from bot.wechat.console import WeChatConsoleSession
+
+        kind = WeChatConsoleSession
+    session = kind(Engine(ctx), ChannelUser("console", user, language_hint=language), output)
     session.write(translator(language)("console-banner"))
     await session.send(Event("open"))
     while True:
@@ -132,7 +141,7 @@ async def run_console(
             continue
         if line.strip().lower() in ("/quit", "/exit"):
             break
-        event = session.event_for(line)
+        event = await session.next_event(line)
         if event is not None:
             await session.send(event)
     session.write(translator(session.language)("console-bye"))

@@ -147,9 +147,11 @@ async def console_with_pages(
     user: str = "console",
     input_stream: TextIO = sys.stdin,
     output: TextIO = sys.stdout,
+    channel: str = "console",
 ) -> None:
     """`cebot chat`: the console, with the web pages its links lead to served meanwhile on
-    host:port (said once at the start; a busy port is said too, and the chat still runs)."""
+    host:port (said once at the start; a busy port is said too, and the chat still runs).
+    `channel="wechat"`: answers as the WeChat account shows them."""
     t = translator(language)
     try:
         try:
@@ -158,14 +160,24 @@ async def console_with_pages(
             reason = exc.reason_in(t)
             output.write(t("cli-web-unavailable", address=exc.address, reason=reason) + "\n")
             await run_console(
-                ctx, language=language, input_stream=input_stream, output=output, user=user
+                ctx,
+                language=language,
+                input_stream=input_stream,
+                output=output,
+                user=user,
+                channel=channel,
             )
             return
         with contextlib.closing(sock):
             async with serving(Starlette(routes=web_routes(ctx)), sock):
                 output.write(t("cli-web-pages", url=local_address(sock)) + "\n")
                 await run_console(
-                    ctx, language=language, input_stream=input_stream, output=output, user=user
+                    ctx,
+                    language=language,
+                    input_stream=input_stream,
+                    output=output,
+                    user=user,
+                    channel=channel,
                 )
     finally:
         await stop_process_pools()  # the certificates it rendered
