@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
@@ -407,10 +408,22 @@ def invite(
     )
 
 
+class ChatChannel(StrEnum):
+    CONSOLE = "console"
+    WECHAT = "wechat"
+
+
 @app.command("chat")
 @friendly
 def chat(
     user: Annotated[str, typer.Option(help="Console user name (one per person).")] = "console",
+    channel: Annotated[
+        ChatChannel,
+        typer.Option(
+            help="console, or wechat: every answer as the WeChat account shows it "
+            "(one message, numbered choices).",
+        ),
+    ] = ChatChannel.CONSOLE,
 ) -> None:
     """Talk to the bot in this terminal (buttons become numbered choices); the web pages its
     links lead to (certificate verification, the privacy notice) are served meanwhile."""
@@ -425,6 +438,7 @@ def chat(
             port=settings.listen_port,
             language=settings.language,
             user=user,
+            channel=channel.value,
         ),
     )
 
