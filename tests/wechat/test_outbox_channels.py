@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from telegram import Bot
+from typer.testing import CliRunner
 
 from bot.channels import outbox_send, route_by_channel, with_channel_rates
 from bot.fake_api import FakeBotApi
@@ -19,6 +22,7 @@ from bot.wechat.api import WeChatApi
 from bot.wechat.fake_api import FakeWeChatApi
 from bot.wechat.sender import wechat_sender
 from bot.wechat.templates import TemplateMap
+from cebot.cli_reminders import scheduler_app
 from cebot.settings import Settings
 from services.context import AppContext
 from services.notify import queue_notice
@@ -188,3 +192,28 @@ async def test_wechat_is_paced_apart_from_telegram(
     # Telegram's rows did not wait behind WeChat's pacer: all out before WeChat's last
     assert tg_times[-1] < wx_times[-1]
     assert tg_times[-1] - tg_times[0] < 1.0
+
+
+def scheduler_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> tuple[int, str]:
+    monkeypatch.chdir(tmp_path)  # no .env of the project's
+    for name in ("TELEGRAM_BOT_TOKEN", "WECHAT_APP_ID", "WECHAT_TEMPLATES"):
+        monkeypatch.delenv(name, raising=False)
+    base = {"CEBOT_LANGUAGE": "en", "CEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    for name, value in (base | env).items():
+        monkeypatch.setenv(name, value)
+    app = typer.Typer()
+    app.add_typer(scheduler_app, name="scheduler")
+    result = CliRunner().invoke(app, ["scheduler"])
+    return result.exit_code, result.stdout + result.stderr
+
+
+def test_the_scheduler_needs_a_channel_and_good_templates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code, out = scheduler_cli(monkeypatch, tmp_path)
+    assert code == 1 and "set TELEGRAM_BOT_TOKEN or WECHAT_APP_ID" in out
+    code, out = scheduler_cli(
+        monkeypatch, tmp_path, WECHAT_APP_ID="wx1", WECHAT_TEMPLATES='{"public": {}}'
+    )
+    assert code == 1 and "WECHAT_TEMPLATES" in out and "template_id" in out
+    assert not (tmp_path / "x.db").exists()  # refused before touching the database
