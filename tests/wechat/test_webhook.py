@@ -277,3 +277,20 @@ async def test_a_slow_turn_answers_at_once_and_queues_its_replies(ctx: AppContex
     async with ctx.db.transaction() as s:
         screen = (await s.scalars(select(WeChatScreen))).one()
     assert screen.choices == [data for _label, data in row.payload["buttons"]]
+
+
+async def test_two_workers_given_the_same_message_run_it_once(ctx: AppContext) -> None:
+    async with hook(ctx) as one, hook(ctx) as two:
+        await one.user().subscribe()  # the account exists; both copies below race on it
+        one.engine.delay = two.engine.delay = 0.3
+        sender = one.user()
+        body, params = sender.envelope(sender.message_xml("text", {"Content": "/help"}, msgid=True))
+        first, second = await asyncio.gather(
+            one.http.post(WECHAT_PATH, content=body, params=params),
+            two.http.post(WECHAT_PATH, content=body, params=params),
+        )
+    answers = [r.text for r in (first, second)]
+    assert answers.count("success") == 1, answers  # the other copy's turn rolled back
+    helped = first if second.text == "success" else second
+    assert HELP in (sender._reply_text(helped.content, encrypted=True) or "")
+    assert await count(ctx, WeChatReceipt.key) == 2  # the subscribe and the message
