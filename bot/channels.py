@@ -76,9 +76,14 @@ async def outbox_send(
         if bot is not None:
             senders[TELEGRAM] = telegram_sender(bot)
         elif telegram_configured(settings):
-            from cebot.cli_reminders import telegram_send
+            from telegram import Bot
+            from telegram.request import HTTPXRequest
 
-            senders[TELEGRAM] = await stack.enter_async_context(telegram_send(settings, config))
+            # a pool as large as the sender's concurrency; no rate limiter: the sender paces
+            request = HTTPXRequest(connection_pool_size=config.max_in_flight + 2)
+            token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
+            own = Bot(token, base_url=settings.telegram_base_url, request=request)
+            senders[TELEGRAM] = telegram_sender(await stack.enter_async_context(own))
         if wechat_configured(settings):
             from bot.wechat.api import WeChatApi
             from bot.wechat.sender import wechat_sender

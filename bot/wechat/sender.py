@@ -16,6 +16,8 @@ WeChat's answers, mapped onto the sender's outcomes:
 - 45015 (window closed after all) and 45047 (the window's messages used up) -> the window is
   closed in the table, and the template is tried once instead. 45047 is the per-user count
   of the window, not a daily quota, so waiting for tomorrow would not help that user.
+- 45002 (the text too long for a customer-service message: a broadcast may hold 4,000
+  characters) -> the template once, which carries its title and link.
 - 45009 (the API's daily quota) -> that API (custom or template) is not called again until
   00:00 Asia/Shanghai, when WeChat resets it; a row that cannot go either way is RetryLater
   until then, and so are the rows after it, without a call each.
@@ -59,6 +61,7 @@ WECHAT = "wechat"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNREACHABLE_CODES = frozenset({43004, 43019})
 WINDOW_CLOSED_CODES = frozenset({45015, 45047})
+TOO_LONG_CODES = frozenset({45002})  # the text is longer than a customer-service message takes
 QUOTA_CODES = frozenset({45009})
 CUSTOM, TEMPLATE = "custom", "template"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -107,6 +110,8 @@ def wechat_sender(
                 raise _Fallback from exc
             if exc.errcode in QUOTA_CODES:
                 exhausted[CUSTOM] = next_quota_reset(clock())
+                raise _Fallback from exc
+            if exc.errcode in TOO_LONG_CODES:
                 raise _Fallback from exc
             raise _mapped(exc) from exc
         if buttons:  # only now: a screen the user never got must not take their numbers

@@ -287,3 +287,19 @@ def test_templates_setting_is_checked() -> None:
     ):
         with pytest.raises(TemplateConfigError, match=said):
             parse_templates(bad)
+
+
+async def test_a_text_too_long_for_customer_service_goes_as_the_template(
+    ctx: AppContext, fake: FakeWeChatApi, api: WeChatApi
+) -> None:
+    account_id = await wechat_account(ctx, "o-long", inbound="message")
+    row_id = await notice(ctx, account_id)
+    fake.fail_next("message/custom/send", 45002, "content size out of limit")
+    await run(ctx, api)
+    [template] = fake.calls_of("message/template/send")
+    assert template.openid == "o-long" and template.template_id == "TPL-DECISION"
+    assert (await row(ctx, row_id)).status == OutboxStatus.SENT.value
+    # the window stays open: the next short notice is a customer-service message again
+    await notice(ctx, account_id)
+    await run(ctx, api)
+    assert [c.errcode for c in fake.calls_of("message/custom/send")] == [45002, 0]
