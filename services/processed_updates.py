@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from services.context import AppContext
 from storage.models import ProcessedUpdate
+from storage.wechat_models import WeChatReceipt
 
 KEEP = timedelta(days=7)
 BATCH = 10_000
@@ -39,4 +40,26 @@ async def prune_processed_updates(
                 )
         deleted += len(ids)
         if len(ids) < batch:
+            return deleted
+
+
+async def prune_wechat_receipts(
+    ctx: AppContext, *, keep: timedelta = KEEP, batch: int = BATCH
+) -> int:
+    """The same for WeChat's handled messages and events (WeChat retries within seconds)."""
+    cutoff = ctx.now() - keep
+    deleted = 0
+    while True:
+        async with ctx.db.transaction() as session:
+            keys = list(
+                await session.scalars(
+                    select(WeChatReceipt.key)
+                    .where(WeChatReceipt.processed_at < cutoff)
+                    .limit(batch)
+                )
+            )
+            if keys:
+                await session.execute(delete(WeChatReceipt).where(WeChatReceipt.key.in_(keys)))
+        deleted += len(keys)
+        if len(keys) < batch:
             return deleted

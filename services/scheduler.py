@@ -25,7 +25,7 @@ from services.lease import Lease
 from services.organiser_upload import remove_old_uploads
 from services.outbox import OutboxSender, SenderConfig, SendFn
 from services.privacy import purge_due_erasures, remove_old_exports
-from services.processed_updates import prune_processed_updates
+from services.processed_updates import prune_processed_updates, prune_wechat_receipts
 from services.reminders import SHANGHAI, CampaignResult, run_due
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ async def housekeeping(ctx: AppContext) -> None:
         removed = await asyncio.to_thread(remove_old_exports, ctx, timedelta(days=1))
         uploads = await asyncio.to_thread(remove_old_uploads, ctx)
         pruned = await prune_processed_updates(ctx)  # ids too old to be redelivered
+        pruned += await prune_wechat_receipts(ctx)  # the same for WeChat's messages
         log.info(
             "housekeeping: erased=%d exports_removed=%d uploads_removed=%d updates_pruned=%d",
             erased,

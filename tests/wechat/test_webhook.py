@@ -294,3 +294,22 @@ async def test_two_workers_given_the_same_message_run_it_once(ctx: AppContext) -
     helped = first if second.text == "success" else second
     assert HELP in (sender._reply_text(helped.content, encrypted=True) or "")
     assert await count(ctx, WeChatReceipt.key) == 2  # the subscribe and the message
+
+
+async def test_old_receipts_are_pruned_recent_ones_kept(ctx: AppContext) -> None:
+    from datetime import timedelta
+
+    from services.processed_updates import prune_wechat_receipts
+
+    now = ctx.now()
+    async with ctx.db.transaction() as s:
+        s.add_all(
+            [
+                WeChatReceipt(key=f"m:{n}", processed_at=now - timedelta(days=8 if n < 3 else 1))
+                for n in range(5)
+            ]
+        )
+    assert await prune_wechat_receipts(ctx, batch=2) == 3  # two batches
+    async with ctx.db.transaction() as s:
+        left = sorted(await s.scalars(select(WeChatReceipt.key)))
+    assert left == ["m:3", "m:4"]
