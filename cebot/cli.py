@@ -67,6 +67,7 @@ def _register_feature_commands() -> None:
     from cebot.cli_policy import keys_app, policy_app
     from cebot.cli_reminders import broadcast_app, reminders_app, scheduler_app
     from cebot.cli_reports import report_app
+    from cebot.cli_wechat import wechat_app
 
     app.add_typer(courses_app, name="courses")
     app.add_typer(questions_app, name="questions")
@@ -78,6 +79,7 @@ def _register_feature_commands() -> None:
     app.add_typer(policy_app, name="policy")
     app.add_typer(keys_app, name="keys")
     app.add_typer(report_app, name="report")
+    app.add_typer(wechat_app, name="wechat")
     register_admin_commands(app, people_app)
     app.command("doctor")(doctor)
     app.command("backup")(backup)

@@ -198,11 +198,16 @@ async def run_checks(settings: Settings) -> list[Finding]:
     findings.append(check_policy(settings))
     findings.extend(check_fonts())
     findings.append(await check_bot_api(settings))
+    # the WeChat service account, when WECHAT_APP_ID is set (cebot/doctor_wechat.py)
+    from cebot.doctor_wechat import check_wechat_api, check_wechat_config
+
+    findings.extend(check_wechat_config(settings))
+    findings.extend(await check_wechat_api(settings))
     return findings
 
 
 def doctor() -> None:
-    """Check the configuration, database, fonts and Bot API; say what to fix."""
+    """Check the configuration, database, fonts, Bot API and WeChat; say what to fix."""
     from cebot.cli import _settings, _t
 
     settings = _settings()

@@ -336,6 +336,13 @@ class WeChatApi:
         """Replace the account's custom menu (menu/create)."""
         await self._call("menu/create", menu)
 
+    async def callback_ips(self) -> list[str]:
+        """The addresses WeChat posts to the webhook from (getcallbackip): a cheap call that
+        proves the token works, for `cebot doctor`."""
+        response = await self._send("GET", "getcallbackip")
+        ips = self._checked("getcallbackip", response).get("ip_list")
+        return [str(ip) for ip in ips] if isinstance(ips, list) else []
+
     async def aclose(self) -> None:
         if self._own_http:
             await self.http.aclose()

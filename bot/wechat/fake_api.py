@@ -4,9 +4,9 @@ FakeWeChatApi answers the calls bot/wechat/api.py makes, at WeChat's paths under
 token (checks appid, secret and grant_type; tokens expire after `token_lifetime` seconds and
 can be invalidated), message/custom/send and message/template/send (recorded: openid, text,
 template_id, data, url), media/get (serves added media, 40007 for unknown ids), menu/create
-(recorded) and menu/get. `fail_next` makes the next call of a path answer with any errcode.
-It runs uvicorn in a thread of its own, so a test's event loop stays free for the code under
-test.
+(recorded), menu/get and getcallbackip. `fail_next` makes the next call of a path answer
+with any errcode. It runs uvicorn in a thread of its own, so a test's event loop stays free
+for the code under test.
 
     api = await FakeWeChatApi().start()
     client = WeChatApi(base_url=api.base_url, app_id=api.app_id, app_secret=api.app_secret, ...)
@@ -302,6 +302,11 @@ class FakeWeChatApi:
         self.menu = call.body
         return self._answer(call)
 
+    def _callback_ips(self, call: Call) -> Response:
+        with self._lock:
+            self.calls.append(call)
+        return JSONResponse({"ip_list": ["127.0.0.1", "::1"]})
+
     def _menu_get(self, call: Call) -> Response:
         if self.menu is None:
             return self._answer(call, 46003, "menu no exist")
@@ -316,6 +321,7 @@ _HANDLERS: dict[str, Callable[[FakeWeChatApi, Call], Response]] = {
     "media/get": FakeWeChatApi._media_get,
     "menu/create": FakeWeChatApi._menu_create,
     "menu/get": FakeWeChatApi._menu_get,
+    "getcallbackip": FakeWeChatApi._callback_ips,
 }
 
 
