@@ -278,16 +278,22 @@ class WeChatApi:
         *,
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        limit: int | None = None,
     ) -> httpx.Response:
+        """One call, retried once with a new token when the token is refused. With `limit`,
+        a body larger than that many bytes is refused as it arrives (WeChatError 45001)."""
         token = await self.access_token()
         for attempt in (1, 2):
-            response = await self.http.request(
+            request = self.http.build_request(
                 method,
                 f"{self.base_url}/cgi-bin/{path}",
                 params={**(params or {}), "access_token": token},
                 content=_json_body(body) if body is not None else None,
                 headers={"Content-Type": "application/json; charset=utf-8"} if body else None,
             )
+            response = await self.http.send(request, stream=limit is not None)
+            if limit is not None:
+                response = await _bounded(response, limit)
             errcode = _errcode(response)
             if errcode in TOKEN_ERRORS and attempt == 1:
                 log.info("wechat %s: token refused (%s), refreshing once", path, errcode)
@@ -322,14 +328,14 @@ class WeChatApi:
     async def get_media(self, media_id: str) -> tuple[bytes, str | None]:
         """A temporary media file (media/get): its bytes and content type. Refuses files
         larger than MAX_MEDIA_BYTES (WeChatError 45001, WeChat's "media size out of limit")."""
-        response = await self._send("GET", "media/get", params={"media_id": media_id})
+        response = await self._send(
+            "GET", "media/get", params={"media_id": media_id}, limit=MAX_MEDIA_BYTES
+        )
         content_type = response.headers.get("content-type")
         if content_type is None or content_type.startswith(("application/json", "text/plain")):
             self._checked("media/get", response)  # an error comes as JSON
         if response.status_code != 200:
             raise WeChatError(-1, f"HTTP {response.status_code} from media/get")
-        if len(response.content) > MAX_MEDIA_BYTES:
-            raise WeChatError(45001, f"media larger than {MAX_MEDIA_BYTES} bytes")
         return response.content, content_type.split(";")[0].strip() if content_type else None
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
@@ -346,6 +352,31 @@ class WeChatApi:
     async def aclose(self) -> None:
         if self._own_http:
             await self.http.aclose()
+
+
+async def _bounded(response: httpx.Response, limit: int) -> httpx.Response:
+    """The streamed response read into memory, at most `limit` bytes of it."""
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise WeChatError(45001, f"media larger than {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise WeChatError(45001, f"media larger than {limit} bytes")
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    # the body is decoded already: the new response must not decode it again
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request
+    )
 
 
 def _errcode(response: httpx.Response) -> int:

@@ -333,3 +333,38 @@ def test_from_settings() -> None:
         Clock(),
     )
     assert api is not None and api.app_id == "wx1" and api.base_url == "http://127.0.0.1:9"
+
+
+async def test_media_over_the_limit_is_refused(
+    fake: FakeWeChatApi, db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.wechat.api.MAX_MEDIA_BYTES", 100)
+    fake.add_media("fits", b"0123456789" * 10, "image/jpeg")
+    fake.add_media("big", b"0123456789" * 10 + b"A", "image/jpeg")
+    api = _client(fake, db, clock)
+    try:
+        assert await api.get_media("fits") == (b"0123456789" * 10, "image/jpeg")
+        with pytest.raises(WeChatError) as raised:
+            await api.get_media("big")
+        fake.fail_next("media/get", 40001)  # a refused token is retried on this path too
+        assert len((await api.get_media("fits"))[0]) == 100
+    finally:
+        await api.aclose()
+    assert raised.value.errcode == 45001
+    assert fake.tokens_issued == 2
+
+
+async def test_a_body_without_a_length_is_cut_off_as_it_arrives() -> None:
+    from bot.wechat.api import _bounded
+
+    async def chunks(n: int) -> AsyncIterator[bytes]:
+        for _ in range(n):
+            yield b"x" * 60
+
+    request = httpx.Request("GET", "http://wechat.test/cgi-bin/media/get")
+    streamed = httpx.Response(200, content=chunks(2), request=request)
+    assert "content-length" not in streamed.headers
+    with pytest.raises(WeChatError, match="45001"):
+        await _bounded(streamed, 100)
+    small = await _bounded(httpx.Response(200, content=chunks(1), request=request), 100)
+    assert small.content == b"x" * 60
