@@ -5,20 +5,25 @@ what never does, once-only handling, numbered choices, and the slow turn's defer
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
+from PIL import Image
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from bot.flows import ChannelUser, Engine, Event, Outcome
-from bot.wechat.fake_api import WeChatUser
+from bot.wechat.api import WeChatApi
+from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
 from bot.wechat.protocol import Protocol
-from bot.wechat.webhook import WECHAT_PATH, WeChatWebhook
+from bot.wechat.webhook import WECHAT_PATH, MediaSource, WeChatWebhook
 from services.context import AppContext
+from services.processed_updates import prune_wechat_receipts
 from storage.models import Account, OutboxMessage
 from storage.wechat_models import WeChatReceipt, WeChatScreen, WeChatWindow
 from tests.bot.conftest import seed_roster
@@ -70,20 +75,22 @@ class Hook:
 
 
 @asynccontextmanager
-async def hook(ctx: AppContext, mode: str = "safe", within: float = 4.0) -> AsyncIterator[Hook]:
+async def hook(
+    ctx: AppContext, mode: str = "safe", within: float = 4.0, media: MediaSource | None = None
+) -> AsyncIterator[Hook]:
     engine = SlowEngine(ctx)
-    media = FakeMedia()
+    fake_media = FakeMedia()
     webhook = WeChatWebhook(
         ctx,
         Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode=mode),
         engine=engine,
-        media=media,
+        media=media or fake_media,
         reply_within=within,
     )
     app = Starlette(routes=webhook.routes())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://wechat.test") as http:
-        yield Hook(webhook, engine, http, media)
+        yield Hook(webhook, engine, http, fake_media)
     await webhook.stop()
 
 
@@ -297,10 +304,6 @@ async def test_two_workers_given_the_same_message_run_it_once(ctx: AppContext) -
 
 
 async def test_old_receipts_are_pruned_recent_ones_kept(ctx: AppContext) -> None:
-    from datetime import timedelta
-
-    from services.processed_updates import prune_wechat_receipts
-
     now = ctx.now()
     async with ctx.db.transaction() as s:
         s.add_all(
@@ -313,3 +316,29 @@ async def test_old_receipts_are_pruned_recent_ones_kept(ctx: AppContext) -> None
     async with ctx.db.transaction() as s:
         left = sorted(await s.scalars(select(WeChatReceipt.key)))
     assert left == ["m:3", "m:4"]
+
+
+async def test_a_photo_is_fetched_by_media_get_and_read_by_the_step(ctx: AppContext) -> None:
+    fake = await FakeWeChatApi(app_id=APP_ID).start()
+    api = WeChatApi(
+        base_url=fake.base_url,
+        app_id=APP_ID,
+        app_secret=fake.app_secret,
+        db=ctx.database,
+        clock=ctx.now,
+    )
+    image = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(image, "PNG")  # a photo without a QR code
+    fake.add_media("photo-1", image.getvalue(), "image/png")
+    try:
+        async with hook(ctx, media=api) as h:
+            user = h.user()
+            asked = await user.text("/verify")
+            assert asked is not None and "二维码的照片" in asked
+            reply = await user.image("photo-1")
+    finally:
+        await api.aclose()
+        await fake.stop()
+    assert reply is not None and "没有识别到二维码" in reply
+    fetched = [c for c in fake.calls if c.path == "media/get"]
+    assert [c.query.get("media_id") for c in fetched] == ["photo-1"]
