@@ -177,6 +177,24 @@ async def test_an_invalidated_token_is_replaced_and_shared(
     ]
 
 
+async def test_workers_refused_the_same_token_refresh_it_once_between_them(
+    fake: FakeWeChatApi, database_url: str, clock: Clock
+) -> None:
+    dbs = [Database(database_url), Database(database_url)]
+    workers = [_client(fake, d, clock) for d in dbs for _ in range(2)]
+    try:
+        old = await workers[0].access_token()
+        assert {await w.access_token() for w in workers} == {old}
+        new = await asyncio.gather(*(w.access_token(refresh=True) for w in workers))
+    finally:
+        for w in workers:
+            await w.aclose()
+        for d in dbs:
+            await d.dispose()
+    assert len(set(new)) == 1 and old not in new
+    assert fake.tokens_issued == 2
+
+
 async def test_a_really_expired_token_is_refreshed(
     fake: FakeWeChatApi, db: Database, clock: Clock
 ) -> None:
