@@ -91,6 +91,8 @@ def compose(outcome: Outcome, t: Translator, before: list[str] | None = None) ->
         text = reply.text
         if reply.file is not None:  # WeChat cannot send a file: say so, never drop it
             text += "\n" + t("wechat-file-later", name=reply.file.name)
+        if reply.request_contact:  # Telegram's "share my phone" has no WeChat equivalent
+            text += "\n" + t("wechat-no-contact")
         row_buttons = [b for row in reply.buttons for b in row]
         parts.append(render_numbered(text, reply.buttons, t, start=len(buttons) + 1))
         plain.append(text)

@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from bot.flows import ChannelUser, Engine, Event, Outcome
+from bot.flows.base import Button, OutgoingFile, Reply
 from bot.wechat.api import WeChatApi
 from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
 from bot.wechat.protocol import Protocol
-from bot.wechat.webhook import WECHAT_PATH, MediaSource, WeChatWebhook
+from bot.wechat.webhook import WECHAT_PATH, MediaSource, WeChatWebhook, compose
 from services.context import AppContext
+from services.i18n import translator
 from services.processed_updates import prune_wechat_receipts
 from storage.models import Account, OutboxMessage
 from storage.wechat_models import WeChatReceipt, WeChatScreen, WeChatWindow
@@ -342,3 +344,22 @@ async def test_a_photo_is_fetched_by_media_get_and_read_by_the_step(ctx: AppCont
     assert reply is not None and "没有识别到二维码" in reply
     fetched = [c for c in fake.calls if c.path == "media/get"]
     assert [c.query.get("media_id") for c in fetched] == ["photo-1"]
+
+
+def test_what_wechat_cannot_do_is_said_in_the_message() -> None:
+    outcome = Outcome(
+        [
+            Reply("证书已生成。", file=OutgoingFile("/tmp/x.pdf", "证书.pdf")),
+            Reply("请分享手机号码。", request_contact="📱 分享手机号"),
+            Reply("请选择：", ((Button("≡ 主菜单", "m:menu"),),)),
+        ],
+        delete_incoming=True,
+    )
+    composed = compose(outcome, translator("zh"), ["前言"])
+    lines = composed.text.split("\n\n")
+    assert lines[0] == "前言" and "长按" in lines[1]  # before the replies
+    assert "证书.pdf：微信公众号不能直接发送文件" in composed.text
+    assert "无法分享手机号码" in composed.text
+    assert composed.text.endswith("回复数字选择（1）：\n1. ≡ 主菜单")
+    assert composed.buttons == [Button("≡ 主菜单", "m:menu")]
+    assert "1. ≡ 主菜单" not in composed.plain and "请选择：" in composed.plain

@@ -6,3 +6,4 @@ wechat-unsupported = I can read text, numbers and photos; voice, video, location
 wechat-cannot-delete = WeChat does not let the account delete your messages. To protect your ID number, please long-press the message you just sent and choose "Delete".
 wechat-file-later = 📎 { $name }: the WeChat account cannot send files directly; downloading files comes in a later version.
 wechat-deferred = { $text }
+wechat-no-contact = (WeChat cannot share your phone number: please do this step in Telegram, or go on with the choices below.)

@@ -6,3 +6,4 @@ wechat-unsupported = 我能读懂文字、数字和照片；语音、视频、�
 wechat-cannot-delete = 微信不允许公众号删除您发的消息。为保护您的身份证号，请长按刚才那条消息，选择“删除”。
 wechat-file-later = 📎 { $name }：微信公众号不能直接发送文件，文件下载将在后续版本提供。
 wechat-deferred = { $text }
+wechat-no-contact = （微信里无法分享手机号码：这一步请在 Telegram 中完成，或按下面的选项继续。）
