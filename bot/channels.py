@@ -15,21 +15,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from services.context import AppContext
-from services.outbox import Buttons, PermanentError, SenderConfig, SendFn
+from services.outbox import Buttons, PermanentError, RetryLater, SenderConfig, SendFn
 
 if TYPE_CHECKING:
     from telegram import Bot
 
     from cebot.settings import Settings
 
+log = logging.getLogger(__name__)
+
 TELEGRAM = "telegram"
 WECHAT = "wechat"
 WECHAT_RATE = 20.0  # messages per second to WeChat, apart from Telegram's
+HELD_RETRY = 600.0  # seconds a row of a misconfigured channel waits before it is tried again
 
 
 def route_by_channel(senders: Mapping[str, SendFn]) -> SendFn:
@@ -44,6 +48,19 @@ def route_by_channel(senders: Mapping[str, SendFn]) -> SendFn:
                 f"no sender for channel {channel} in this process (configured: {configured})"
             )
         await target(channel, external_id, text, buttons)
+
+    return send
+
+
+def held_sender(reason: str) -> SendFn:
+    """A channel whose settings are wrong: its rows wait (RetryLater, the reason in their
+    last_error) until the settings are fixed and the process restarted, instead of failing
+    for good or stopping the other channels' sending."""
+
+    async def send(channel: str, external_id: str, text: str, buttons: Buttons | None) -> None:
+        held = RetryLater(HELD_RETRY)
+        held.args = (f"{reason}; retry after {HELD_RETRY:.0f}s",)
+        raise held
 
     return send
 
@@ -87,15 +104,20 @@ async def outbox_send(
         if wechat_configured(settings):
             from bot.wechat.api import WeChatApi
             from bot.wechat.sender import wechat_sender
-            from bot.wechat.templates import parse_templates
+            from bot.wechat.templates import TemplateConfigError, parse_templates
 
-            templates = parse_templates(settings.wechat_templates)
-            api = WeChatApi.from_settings(settings, ctx.database, ctx.clock)
-            if api is not None:
-                stack.push_async_callback(api.aclose)
-                senders[WECHAT] = wechat_sender(
-                    api, ctx.database, templates, ctx.clock, public_url=ctx.public_url
-                )
+            try:
+                templates = parse_templates(settings.wechat_templates)
+                api = WeChatApi.from_settings(settings, ctx.database, ctx.clock)
+            except (TemplateConfigError, ValueError) as exc:  # `cebot doctor` says the same
+                log.error("wechat: %s; WeChat messages wait until it is fixed", exc)
+                senders[WECHAT] = held_sender(str(exc))
+            else:
+                if api is not None:
+                    stack.push_async_callback(api.aclose)
+                    senders[WECHAT] = wechat_sender(
+                        api, ctx.database, templates, ctx.clock, public_url=ctx.public_url
+                    )
         if not senders:
             raise ValueError("neither TELEGRAM_BOT_TOKEN nor WECHAT_APP_ID is set")
         yield route_by_channel(senders)

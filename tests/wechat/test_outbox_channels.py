@@ -217,3 +217,19 @@ def test_the_scheduler_needs_a_channel_and_good_templates(
     )
     assert code == 1 and "WECHAT_TEMPLATES" in out and "template_id" in out
     assert not (tmp_path / "x.db").exists()  # refused before touching the database
+
+
+async def test_wrong_wechat_settings_hold_its_rows_and_telegram_goes_on(
+    ctx: AppContext, bot_api: FakeBotApi, wx_api: FakeWeChatApi
+) -> None:
+    tg = await notice(ctx, await account(ctx, "telegram", "901"))
+    wx = await notice(ctx, await account(ctx, "wechat", "o-901"))
+    config = with_channel_rates(SenderConfig(rate=50, poll_interval=0.05))
+    wrong = both_settings(bot_api, wx_api, WECHAT_TEMPLATES='{"public": {"fields": {}}}')
+    async with outbox_send(wrong, ctx, config) as send:
+        await drain(ctx, send, config)
+    assert (await status(ctx, tg))[0] == OutboxStatus.SENT.value
+    state, error = await status(ctx, wx)
+    assert state == OutboxStatus.QUEUED.value  # waits for the fix; nothing lost
+    assert error is not None and "WECHAT_TEMPLATES public" in error
+    assert wx_api.calls_of("message/template/send") == []
