@@ -9,8 +9,9 @@ import base64
 import binascii
 import json
 import re
+from urllib.parse import urlsplit
 
-from cebot.cli_ops import Finding, Level, _found
+from cebot.cli_ops import Finding, Level, _found, _is_loopback
 from cebot.settings import Settings
 
 APP_ID = re.compile(r"wx[0-9a-f]{16}")
@@ -64,6 +65,7 @@ def check_wechat_config(settings: Settings) -> list[Finding]:
     else:
         level: Level = "ok" if ORIGINAL_ID.fullmatch(original) else "fail"
         found.append(_found(level, "wechat-originalid", original_id=original))
+    found.append(check_wechat_url(settings.public_url))
     if settings.wechat_templates.strip():
         try:
             templates = json.loads(settings.wechat_templates)
@@ -72,6 +74,24 @@ def check_wechat_config(settings: Settings) -> list[Finding]:
         if not isinstance(templates, dict):
             found.append(_found("fail", "wechat-templates"))
     return found
+
+
+def check_wechat_url(public_url: str) -> Finding:
+    """The URL to enter in the account's server configuration. WeChat posts only to ports 80
+    and 443, and cannot reach this machine's loopback."""
+    from bot.wechat.webhook import WECHAT_PATH
+
+    url = public_url.rstrip("/") + WECHAT_PATH
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme in ("http", "https") and _is_loopback(parts.hostname):
+        return _found("warn", "wechat-url", url=url)  # a trial against the fake, any port
+    if parts.scheme not in ("http", "https") or port not in (None, 80, 443):
+        return _found("fail", "wechat-url", url=url)
+    return _found("ok", "wechat-url", url=url)
 
 
 async def check_wechat_api(settings: Settings) -> list[Finding]:

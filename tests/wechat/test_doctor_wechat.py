@@ -32,7 +32,8 @@ GOOD: dict[str, Any] = {
 
 
 def _levels(**overrides: Any) -> dict[str, str]:
-    settings = Settings(_env_file=None, **(GOOD | overrides))  # type: ignore[arg-type]
+    values = GOOD | {"CEBOT_PUBLIC_URL": "https://ce.rsj.gxzf.test"} | overrides
+    settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
     return {f.key: f.level for f in check_wechat_config(settings)}
 
 
@@ -44,7 +45,26 @@ def test_a_good_configuration_passes() -> None:
         "wechat-mode": "ok",
         "wechat-aeskey": "ok",
         "wechat-originalid": "ok",
+        "wechat-url": "ok",
     }
+
+
+@pytest.mark.parametrize(
+    ("public_url", "level"),
+    [
+        ("https://ce.rsj.gxzf.test", "ok"),
+        ("https://ce.rsj.gxzf.test:443/", "ok"),
+        ("http://ce.rsj.gxzf.test", "ok"),  # WeChat allows port 80 (safe mode encrypts)
+        ("https://ce.rsj.gxzf.test:8443", "fail"),  # WeChat posts to 80 and 443 only
+        ("http://localhost:8080", "warn"),  # a trial: WeChat cannot reach it
+        ("ftp://ce.rsj.gxzf.test", "fail"),
+    ],
+)
+def test_the_server_url_to_enter_in_wechat(public_url: str, level: str) -> None:
+    settings = Settings(_env_file=None, **(GOOD | {"CEBOT_PUBLIC_URL": public_url}))  # type: ignore[arg-type]
+    [found] = [f for f in check_wechat_config(settings) if f.key == "wechat-url"]
+    assert found.level == level
+    assert found.args["url"] == public_url.rstrip("/") + "/wechat"
 
 
 def test_without_an_app_id_nothing_is_checked() -> None:
@@ -125,7 +145,8 @@ def test_every_wechat_finding_has_its_message() -> None:
         {"WECHAT_APP_ID": "x", "WECHAT_APP_SECRET": "y", "WECHAT_ENCODING_AES_KEY": "z"},
         {"WECHAT_MESSAGE_MODE": "plain", "WECHAT_ORIGINAL_ID": "", "WECHAT_TEMPLATES": "["},
         {"WECHAT_MESSAGE_MODE": "safe", "WECHAT_ENCODING_AES_KEY": ""},
-        {"WECHAT_MESSAGE_MODE": "other"},
+        {"WECHAT_MESSAGE_MODE": "other", "CEBOT_PUBLIC_URL": "https://x.test:8443"},
+        {"CEBOT_PUBLIC_URL": "https://x.test"},
     ]
     seen = set()
     for case in cases:
@@ -134,7 +155,7 @@ def test_every_wechat_finding_has_its_message() -> None:
             seen.add((f.key, f.level))
             for language in LANGUAGES:
                 assert translator(language).has(f"cli-doctor-{f.key}-{f.level}"), (f.key, f.level)
-    assert len(seen) == 17  # every finding the configuration check can make
+    assert len(seen) == 20  # every finding the configuration check can make
 
 
 # ---------------------------------------------------------------------- the API
