@@ -22,9 +22,12 @@ from bot.flows.base import Button, OutgoingFile, Reply
 from bot.wechat.api import WeChatApi
 from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
 from bot.wechat.protocol import Protocol
+from bot.wechat.sender import wechat_sender
+from bot.wechat.templates import TemplateMap
 from bot.wechat.webhook import WECHAT_PATH, MediaSource, WeChatWebhook, compose
 from services.context import AppContext
 from services.i18n import translator
+from services.outbox import SenderConfig, drain
 from services.processed_updates import prune_wechat_receipts
 from storage.models import Account, OutboxMessage
 from storage.wechat_models import WeChatReceipt, WeChatScreen, WeChatWindow
@@ -363,3 +366,33 @@ def test_what_wechat_cannot_do_is_said_in_the_message() -> None:
     assert composed.text.endswith("回复数字选择（1）：\n1. ≡ 主菜单")
     assert composed.buttons == [Button("≡ 主菜单", "m:menu")]
     assert "1. ≡ 主菜单" not in composed.plain and "请选择：" in composed.plain
+
+
+async def test_a_deferred_reply_reaches_the_user_by_the_wechat_sender(ctx: AppContext) -> None:
+    async with FakeWeChatApi(app_id=APP_ID) as fake:
+        api = WeChatApi(
+            base_url=fake.base_url,
+            app_id=APP_ID,
+            app_secret=fake.app_secret,
+            db=ctx.database,
+            clock=ctx.now,
+        )
+        try:
+            async with hook(ctx, within=0.2) as h:
+                user = h.user()
+                h.engine.delay = 0.4
+                assert await user.subscribe() == "已收到，正在处理…"
+                await h.webhook.stop()
+                h.engine.delay = 0.0
+                config = SenderConfig(rate=100, per_chat_interval=0.0, poll_interval=0.05)
+                send = wechat_sender(api, ctx.database, TemplateMap({}), ctx.now)
+                stats = await drain(ctx, send, config)
+                assert stats.sent == 1
+                call = await fake.wait_for("message/custom/send")
+                assert call.body["touser"] == "o-user-1"
+                assert call.text is not None and "个人信息" in call.text
+                assert "1. ✅ 同意" in call.text  # numbered by the sender
+                asked = await user.text("1")  # the delivered screen's first choice
+        finally:
+            await api.aclose()
+    assert asked is not None and "身份证" in asked
