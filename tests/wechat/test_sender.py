@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.wechat.api import WeChatApi
@@ -303,3 +304,62 @@ async def test_a_text_too_long_for_customer_service_goes_as_the_template(
     await notice(ctx, account_id)
     await run(ctx, api)
     assert [c.errcode for c in fake.calls_of("message/custom/send")] == [45002, 0]
+
+
+def scripted_api(ctx: AppContext, answer: Any) -> WeChatApi:
+    """A WeChatApi whose HTTP is scripted: the token always, then `answer(request)` for each
+    send (a response, or an exception raised as the transport would)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "tok", "expires_in": 7200})
+        result = answer(request)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return WeChatApi(
+        base_url="http://wechat.test",
+        app_id="wx-scripted",
+        app_secret="s",
+        db=ctx.database,
+        clock=ctx.clock,
+        http=http,
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome", "said"),
+    [
+        (lambda r: httpx.ReadTimeout("late", request=r), OutboxStatus.UNKNOWN, "ReadTimeout"),
+        (
+            lambda r: httpx.Response(200, json={"errcode": -1, "errmsg": "busy"}),
+            OutboxStatus.UNKNOWN,
+            "-1",
+        ),
+        (
+            lambda r: httpx.Response(200, json={"errcode": 43019, "errmsg": "blacklist"}),
+            OutboxStatus.UNREACHABLE,
+            "43019",
+        ),
+        (
+            lambda r: httpx.Response(200, json={"errcode": 40003, "errmsg": "invalid openid"}),
+            OutboxStatus.FAILED,
+            "40003",
+        ),
+    ],
+)
+async def test_wechat_answers_map_onto_the_outbox(
+    ctx: AppContext, answer: Any, outcome: OutboxStatus, said: str
+) -> None:
+    account_id = await wechat_account(ctx, "o-scripted", inbound="message")
+    row_id = await notice(ctx, account_id)
+    api = scripted_api(ctx, answer)
+    try:
+        await run(ctx, api, templates={})
+    finally:
+        await api.http.aclose()
+    found = await row(ctx, row_id)
+    assert found.status == outcome.value
+    assert found.last_error is not None and said in found.last_error
