@@ -102,6 +102,8 @@ def run_polling(
     """The one-process deployment: polling, the scheduler, and the web pages the bot links
     to (the certificates' QR codes, the privacy notice) on CEBOT_LISTEN_HOST/PORT;
     `announce` hears their address."""
+    if _wechat_only(settings, ctx, with_scheduler=with_scheduler, announce=announce):
+        return
     application = build_application(settings, ctx)
     if with_scheduler:
         embed_scheduler(application, ctx, settings)
@@ -114,6 +116,8 @@ def run_polling(
 
 
 def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = False) -> None:
+    if _wechat_only(settings, ctx, with_scheduler=with_scheduler):
+        return
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     if not secret:
         raise ValueError("CEBOT_WEBHOOK_SECRET must be set for the webhook")
@@ -129,3 +133,25 @@ def run_webhook(settings: Settings, ctx: AppContext, *, with_scheduler: bool = F
     )
     sock = bind(settings.listen_host, settings.listen_port)
     asyncio.run(server(web).serve(sockets=[sock]))
+
+
+def _wechat_only(
+    settings: Settings,
+    ctx: AppContext,
+    *,
+    with_scheduler: bool,
+    announce: Callable[[str], None] | None = None,
+) -> bool:
+    """Serve WeChat alone (and the web pages) when WeChat is set and Telegram is not; False
+    when Telegram is configured (the caller serves both, or Telegram alone)."""
+    from bot.channels import telegram_configured, wechat_configured
+    from bot.wechat.app import wechat_only_app
+
+    if telegram_configured(settings) or not wechat_configured(settings):
+        return False
+    web = wechat_only_app(settings, ctx, with_scheduler=with_scheduler)
+    sock = bind(settings.listen_host, settings.listen_port)
+    if announce is not None:
+        announce(local_address(sock))
+    asyncio.run(server(web).serve(sockets=[sock]))
+    return True

@@ -461,7 +461,7 @@ def run(
     (certificate verification, the privacy notice, /healthz, /metrics) on
     CEBOT_LISTEN_HOST:CEBOT_LISTEN_PORT in either mode."""
     settings = _settings()
-    if settings.telegram_bot_token is None:
+    if settings.telegram_bot_token is None and not settings.wechat_app_id:  # WeChat alone is fine
         fail(_t()("cli-no-token").splitlines()[1].strip())
     ensure_migrated(settings)
     ctx = build_context(settings)

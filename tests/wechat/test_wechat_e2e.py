@@ -11,14 +11,17 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
-from bot.wechat.app import wechat_app
-from bot.wechat.fake_api import WeChatUser
+from bot.wechat.app import wechat_app, wechat_only_app
+from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
 from bot.wechat.protocol import Protocol
 from bot.wechat.webhook import WECHAT_PATH, WeChatWebhook
+from cebot.settings import Settings
 from core.idnumber import find_id_numbers
 from services.context import AppContext
 from storage.models import OutboxMessage
@@ -33,7 +36,12 @@ ACCOUNT = "gh_e2e0123456789"
 @asynccontextmanager
 async def worker(ctx: AppContext) -> AsyncIterator[str]:
     protocol = Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
-    app = wechat_app(ctx, WeChatWebhook(ctx, protocol))
+    async with serve(wechat_app(ctx, WeChatWebhook(ctx, protocol))) as base:
+        yield base + WECHAT_PATH
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
@@ -42,7 +50,7 @@ async def worker(ctx: AppContext) -> AsyncIterator[str]:
         await asyncio.sleep(0.01)
         assert not task.done()
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}{WECHAT_PATH}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await task
@@ -87,3 +95,35 @@ async def test_subscribe_consent_bind_and_progress(
     async with ctx.db.transaction() as s:
         assert (await s.get(OutboxMessage, 1)) is None  # every answer was passive
     assert not find_id_numbers(caplog.text)
+
+
+async def test_a_wechat_only_worker_from_the_settings(ctx: AppContext, tmp_path: Path) -> None:
+    """No Telegram token: `cebot run` serves /wechat and the web pages alone."""
+    async with FakeWeChatApi(app_id=APP_ID) as fake:
+        settings = Settings(
+            WECHAT_APP_ID=APP_ID,
+            WECHAT_APP_SECRET=fake.app_secret,
+            WECHAT_TOKEN=TOKEN,
+            WECHAT_ENCODING_AES_KEY=AES_KEY,
+            WECHAT_API_BASE_URL=fake.base_url,
+            CEBOT_DATA_DIR=tmp_path / "data",
+        )
+        assert settings.telegram_bot_token is None
+        app = wechat_only_app(settings, ctx, with_scheduler=False)
+        async with serve(app) as base:
+            user = WeChatUser(
+                base + WECHAT_PATH,
+                token=TOKEN,
+                app_id=APP_ID,
+                aes_key=AES_KEY,
+                mode="safe",  # the default WECHAT_MESSAGE_MODE
+                openid="oE2E-alone",
+                account_id=ACCOUNT,
+            )
+            try:
+                greeting = await user.subscribe()
+                health = await user.http.get(base + "/healthz")
+            finally:
+                await user.aclose()
+    assert greeting is not None and "1. ✅ 同意" in greeting
+    assert health.status_code == 200
