@@ -15,7 +15,7 @@ import typer
 
 from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.menu import MenuTooLarge, build_menu
-from services.i18n import LANGUAGES, translator
+from services.i18n import LANGUAGES, Translator, translator
 
 wechat_app = typer.Typer(help="WeChat service account (微信公众号).", no_args_is_help=True)
 menu_app = typer.Typer(help="The account's custom menu.", no_args_is_help=True)
@@ -89,3 +89,45 @@ def menu_push(language: Language = None) -> None:
         typer.echo(t("cli-wechat-menu-pushed", buttons=len(menu["button"]), items=items))
 
     run()
+
+
+@wechat_app.command("token")
+def token_status() -> None:
+    """Show the shared access token's state (never the token): when it expires, and whether a
+    worker is fetching a new one."""
+    from cebot.cli import CliError, _settings, _t, ensure_migrated, friendly
+
+    @friendly
+    def run() -> None:
+        settings = _settings()
+        t = _t()
+        if not settings.wechat_app_id:
+            raise CliError(t("cli-wechat-not-configured"))
+        ensure_migrated(settings)
+        typer.echo(asyncio.run(_token_lines(settings.database_url, settings.wechat_app_id, t)))
+
+    run()
+
+
+async def _token_lines(database_url: str, app_id: str, t: Translator) -> str:
+    from services.context import utc_now
+    from services.policies import SHANGHAI
+    from storage.db import Database
+    from storage.wechat_models import WeChatToken
+
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            row = await session.get(WeChatToken, app_id)
+    finally:
+        await db.dispose()
+    if row is None or row.token is None or row.expires_at is None:
+        lines = [t("cli-wechat-token-none", app_id=app_id)]
+    else:
+        left = int((row.expires_at - utc_now()).total_seconds() // 60)
+        local = row.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        key = "cli-wechat-token-valid" if left > 0 else "cli-wechat-token-expired"
+        lines = [t(key, app_id=app_id, expires=local, minutes=max(left, 0))]
+    if row is not None and row.refreshed_by is not None:
+        lines.append(t("cli-wechat-token-refreshing", worker=row.refreshed_by))
+    return "\n".join(lines)

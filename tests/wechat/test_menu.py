@@ -1,5 +1,5 @@
 """The WeChat custom menu: within WeChat's limits, made of the bot's own commands, and pushed
-by `cebot wechat menu push` to the (fake) API."""
+by `cebot wechat menu push` to the (fake) API; `cebot wechat token`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.flows.router import all_commands
@@ -17,6 +18,8 @@ from bot.wechat.fake_api import FakeWeChatApi
 from bot.wechat.menu import MENU, MenuTooLarge, build_menu, command_key, command_of
 from cebot.cli import app
 from services.i18n import LANGUAGES, translator
+from storage.db import Database
+from storage.wechat_models import WeChatToken
 
 
 def _entries(menu: dict) -> list[dict]:
@@ -154,3 +157,24 @@ def test_menu_push_with_a_wrong_secret(env: FakeWeChatApi, monkeypatch: pytest.M
     result = CliRunner().invoke(app, ["wechat", "menu", "push"])
     assert result.exit_code == 1
     assert "40125" in result.output and "not-the-secret" not in result.output
+
+
+def test_token_status_never_shows_the_token(env: FakeWeChatApi, sqlite_url: str) -> None:
+    before = CliRunner().invoke(app, ["wechat", "token"])
+    assert before.exit_code == 0, before.output
+    assert f"No access token is stored for {env.app_id} yet" in before.output
+    assert CliRunner().invoke(app, ["wechat", "menu", "push"]).exit_code == 0
+    after = CliRunner().invoke(app, ["wechat", "token"])
+    assert after.exit_code == 0, after.output
+    assert "(Beijing time), 119 minutes from now" in after.output
+    assert "fetching" not in after.output  # no fetch under way
+    db = Database(sqlite_url)
+
+    async def stored() -> str | None:
+        async with db.transaction() as session:
+            token = await session.scalar(select(WeChatToken.token))
+        await db.dispose()
+        return token
+
+    token = asyncio.run(stored())
+    assert token and token not in after.output

@@ -12,6 +12,10 @@ cli-wechat-api-error = WeChat answered with error { $errcode }: { $errmsg }
 cli-wechat-unreachable = Cannot reach the WeChat API ({ $error }): check WECHAT_API_BASE_URL and the network.
 cli-wechat-menu-too-large = The menu is over WeChat's limits: { $problem }
 cli-wechat-menu-pushed = The account's menu is updated: { $buttons } buttons, { $items } entries. WeChat clients may take a few minutes to show it.
+cli-wechat-token-none = No access token is stored for { $app_id } yet: the bot fetches one at its first WeChat call.
+cli-wechat-token-valid = The access token of { $app_id } is valid until { $expires } (Beijing time), { $minutes } minutes from now; it is renewed 5 minutes before.
+cli-wechat-token-expired = The access token of { $app_id } expired at { $expires } (Beijing time): the next WeChat call fetches a new one.
+cli-wechat-token-refreshing = Worker { $worker } is fetching a new access token.
 
 cli-doctor-wechat-appid-ok = WECHAT_APP_ID is set: { $app_id }
 cli-doctor-wechat-appid-warn = WECHAT_APP_ID ({ $app_id }) does not look like an official account's AppID (wx and 16 hexadecimal characters): check it under Settings and development → Basic configuration.

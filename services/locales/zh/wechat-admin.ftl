@@ -12,6 +12,10 @@ cli-wechat-api-error = 微信接口返回错误 { $errcode }：{ $errmsg }
 cli-wechat-unreachable = 无法访问微信接口（{ $error }）：请检查 WECHAT_API_BASE_URL 和网络。
 cli-wechat-menu-too-large = 菜单超出微信的限制：{ $problem }
 cli-wechat-menu-pushed = 已更新公众号菜单：{ $buttons } 个一级菜单，{ $items } 个子菜单。微信客户端可能要几分钟后才显示新菜单。
+cli-wechat-token-none = { $app_id } 还没有保存 access_token：机器人第一次调用微信接口时会获取。
+cli-wechat-token-valid = { $app_id } 的 access_token 有效，{ $expires }（北京时间）到期，还有 { $minutes } 分钟；到期前 5 分钟自动更新。
+cli-wechat-token-expired = { $app_id } 的 access_token 已于 { $expires }（北京时间）过期：下一次调用微信接口时会重新获取。
+cli-wechat-token-refreshing = 进程 { $worker } 正在获取新的 access_token。
 
 cli-doctor-wechat-appid-ok = WECHAT_APP_ID 已设置：{ $app_id }
 cli-doctor-wechat-appid-warn = WECHAT_APP_ID（{ $app_id }）看起来不像公众号的 AppID（wx 加 16 位十六进制字符）：请在公众平台“设置与开发 → 基本配置”中核对。
