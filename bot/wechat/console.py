@@ -14,8 +14,8 @@ from bot.console import ConsoleSession
 from bot.flows import Event
 from bot.wechat.inbound import meaning
 from bot.wechat.protocol import Inbound
-from bot.wechat.screens import remember_choices, resolve_choice
-from bot.wechat.webhook import compose
+from bot.wechat.screens import remember_choices
+from bot.wechat.webhook import compose, number_event
 from services.i18n import translator
 from storage.models import Account
 
@@ -55,13 +55,10 @@ class WeChatConsoleSession(ConsoleSession):
         if account_id is None:
             return Event.message(text)
         async with self.engine.ctx.db.transaction() as session:
-            data = await resolve_choice(session, account_id, text)
-        if data is None:
-            return Event.message(text)
-        if data == "stale":
+            event, stale = await number_event(session, account_id, text)
+        if stale:
             self.before = [translator(self.language)("wechat-stale-number")]
-            return Event("open")
-        return Event.button(data)
+        return event
 
     async def send(self, event: Event) -> None:
         try:

@@ -37,6 +37,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.flows import ChannelUser, Engine, Event, IncomingFile, Outcome
 from bot.flows.base import Button, Receipt, Reply
+from bot.flows.router import FLOWS
 from bot.wechat.inbound import Meaning, meaning
 from bot.wechat.protocol import MAX_BODY, Inbound, Protocol, Refused
 from bot.wechat.screens import remember_choices, render_numbered, resolve_choice
@@ -46,7 +47,7 @@ from services.i18n import Translator, normalize_language, translator
 from services.inbox import AlreadyHandled
 from services.notify import queue_notice
 from services.wechat_window import note_inbound
-from storage.models import Account
+from storage.models import Account, FlowState
 from storage.wechat_models import WeChatReceipt
 
 if TYPE_CHECKING:
@@ -98,6 +99,27 @@ def compose(outcome: Outcome, t: Translator, before: list[str] | None = None) ->
         plain.append(text)
         buttons.extend(row_buttons)
     return Composed("\n\n".join(p for p in parts if p), "\n\n".join(p for p in plain if p), buttons)
+
+
+async def number_event(session: AsyncSession, account_id: int, text: str) -> tuple[Event, bool]:
+    """The event for a typed number, and whether it was stale: the button it stands for on
+    the current screen; the number as text when the screen has no choices or its step takes
+    typed answers (e.g. "8" at the hours question); else (a number from an older screen)
+    the current step again."""
+    data = await resolve_choice(session, account_id, text)
+    if data is None or (data == "stale" and await step_takes_text(session, account_id)):
+        return Event.message(text), False
+    if data == "stale":
+        return Event("open"), True
+    return Event.button(data), False
+
+
+async def step_takes_text(session: AsyncSession, account_id: int) -> bool:
+    """The account's current step accepts typed text."""
+    state = await session.get(FlowState, account_id)
+    flow = FLOWS.get(state.flow or "") if state is not None else None
+    step = flow.steps.get(state.step or "") if flow is not None and state is not None else None
+    return step is not None and "text" in step.accepts
 
 
 def receipt_for(key: str, now: Callable[[], datetime]) -> Receipt:
@@ -258,12 +280,8 @@ class WeChatWebhook:
         if account_id is None:
             return Event.message(text), []
         async with self.ctx.db.transaction() as session:
-            data = await resolve_choice(session, account_id, text)
-        if data is None:
-            return Event.message(text), []
-        if data == "stale":
-            return Event("open"), [t("wechat-stale-number")]
-        return Event.button(data), []
+            event, stale = await number_event(session, account_id, text)
+        return event, [t("wechat-stale-number")] if stale else []
 
     def _image(self, media_id: str) -> Event:
         media = self.media

@@ -396,3 +396,15 @@ async def test_a_deferred_reply_reaches_the_user_by_the_wechat_sender(ctx: AppCo
         finally:
             await api.aclose()
     assert asked is not None and "身份证" in asked
+
+
+async def test_a_number_off_the_screen_of_a_question_is_an_answer(ctx: AppContext) -> None:
+    await seed_roster(ctx)
+    async with hook(ctx) as h:
+        user = h.user()
+        await user.subscribe()
+        await user.text("1")  # agreed; the ID number question (typed text) with one choice
+        answer = await user.text("7")
+    assert answer is not None
+    assert "这个数字不在当前的选项里" not in answer  # read as the answer it is
+    assert "身份证" in answer  # the ID number step says what is wrong with "7"
