@@ -12,6 +12,9 @@ for the code under test.
     client = WeChatApi(base_url=api.base_url, app_id=api.app_id, app_secret=api.app_secret, ...)
     call = await api.wait_for("message/custom/send", lambda c: c.openid == "o-1")
 
+It also runs on its own (`python -m bot.wechat.fake_api --port 8082`: it prints the WECHAT_*
+settings to use); the recorded calls are then at /_fake/calls?since=N&path=menu/create.
+
 WeChatUser posts what WeChat's servers post to an account's webhook: XML messages and events,
 signed with the account's token, encrypted (WXBizMsgCrypt, via wechatpy) in safe mode, plain
 and encrypted side by side in compatible mode; it checks and decrypts the passive reply.
@@ -24,6 +27,7 @@ and encrypted side by side in compatible mode; it checks and decrypts the passiv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import secrets
@@ -122,7 +126,12 @@ class FakeWeChatApi:
         return f"http://{self.host}:{self.port}"
 
     async def start(self, port: int = 0) -> FakeWeChatApi:
-        app = Starlette(routes=[Route("/cgi-bin/{path:path}", self._api, methods=["GET", "POST"])])
+        app = Starlette(
+            routes=[
+                Route("/cgi-bin/{path:path}", self._api, methods=["GET", "POST"]),
+                Route("/_fake/calls", self._control_calls, methods=["GET"]),
+            ]
+        )
         config = uvicorn.Config(
             app, host=self.host, port=port, log_level="warning", lifespan="off", access_log=False
         )
@@ -199,6 +208,21 @@ class FakeWeChatApi:
         with self._lock:
             for token in self._tokens.values():
                 token.expires = time.monotonic()
+
+    async def _control_calls(self, request: Request) -> Response:
+        """The recorded calls from index `since`, optionally of one `path`, for a test or
+        benchmark that runs the fake in another process."""
+        since = int(request.query_params.get("since", "0") or 0)
+        wanted = request.query_params.get("path")
+        with self._lock:
+            calls = self.calls[since:]
+        return JSONResponse(
+            [
+                {"path": c.path, "query": c.query, "body": c.body, "errcode": c.errcode}
+                for c in calls
+                if wanted is None or c.path == _path(wanted)
+            ]
+        )
 
     # ------------------------------------------------------------------ the API
 
@@ -510,3 +534,32 @@ def _xml_fields(body: bytes) -> dict[str, str]:
     if root.tag != "xml":
         raise WeChatReplyError("the reply is not WeChat XML")
     return {child.tag: child.text or "" for child in root}
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A fake WeChat API server on loopback.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8082)
+    args = parser.parse_args()
+
+    async def serve() -> None:
+        api = await FakeWeChatApi(host=args.host).start(port=args.port)
+        # the first line tells a parent process where to find the server
+        print(f"FAKE_WECHAT_PORT={api.port}", flush=True)
+        print(f"WECHAT_API_BASE_URL={api.base_url}", flush=True)
+        print(f"WECHAT_APP_ID={api.app_id}", flush=True)
+        print(f"WECHAT_APP_SECRET={api.app_secret}", flush=True)
+        try:
+            while api._thread is not None and api._thread.is_alive():
+                await asyncio.sleep(1)
+        finally:
+            await api.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

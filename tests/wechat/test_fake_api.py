@@ -337,3 +337,32 @@ async def test_menu_is_recorded(fake: FakeWeChatApi) -> None:
         assert (await _post(http, fake, "menu/create", token, {"button": []}))["errcode"] == 40016
         assert (await _post(http, fake, "menu/create", token, menu))["errcode"] == 0
     assert fake.menu == menu
+
+
+def test_the_fake_runs_on_its_own() -> None:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.wechat.fake_api", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(4))
+        base = settings["WECHAT_API_BASE_URL"]
+        assert base == f"http://127.0.0.1:{settings['FAKE_WECHAT_PORT']}"
+        query = {
+            "grant_type": "client_credential",
+            "appid": settings["WECHAT_APP_ID"],
+            "secret": settings["WECHAT_APP_SECRET"],
+        }
+        issued = httpx.get(f"{base}/cgi-bin/token", params=query).json()
+        assert issued["expires_in"] == 7200
+        calls = httpx.get(f"{base}/_fake/calls", params={"path": "token"}).json()
+        assert [c["errcode"] for c in calls] == [0]
+        assert settings["WECHAT_APP_SECRET"] not in str(calls)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
