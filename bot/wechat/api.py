@@ -210,6 +210,9 @@ class WeChatApi:
                 and row.refreshed_at is not None
                 and now - row.refreshed_at < LEASE
             ):
+                # another worker is fetching: the old token serves until it really expires
+                if row.token and row.token != rejected and row.expires_at and row.expires_at > now:
+                    return row.token
                 return False
             row.refreshed_by = self.worker
             row.refreshed_at = now

@@ -244,6 +244,41 @@ async def test_wrong_credentials_raise_and_leave_no_lease(
     assert row is not None and row.token is None and row.refreshed_by is None
 
 
+async def test_while_another_worker_fetches_the_old_token_serves_until_it_expires(
+    fake: FakeWeChatApi, db: Database, clock: Clock
+) -> None:
+    api = _client(fake, db, clock)
+    try:
+        old = await api.access_token()
+        clock.now += timedelta(seconds=7200 - 120)  # 2 minutes left: a refresh is due
+        async with db.transaction() as session:
+            row = await session.get(WeChatToken, fake.app_id)
+            assert row is not None
+            row.refreshed_by, row.refreshed_at = "other:1", clock.now
+        assert await api.access_token() == old  # no waiting, no second fetch
+        assert fake.tokens_issued == 1
+        clock.now += timedelta(seconds=121)  # now it has expired: wait for the other
+        async with db.transaction() as session:
+            row = await session.get(WeChatToken, fake.app_id)
+            assert row is not None
+            row.refreshed_at = clock.now - timedelta(seconds=10)  # its lease still holds
+        waiting = asyncio.create_task(api.access_token())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        async with db.transaction() as session:
+            row = await session.get(WeChatToken, fake.app_id)
+            assert row is not None
+            row.token, row.expires_at, row.refreshed_by = (
+                "from-other",
+                clock.now + timedelta(hours=2),
+                None,
+            )
+        assert await asyncio.wait_for(waiting, 5) == "from-other"
+    finally:
+        await api.aclose()
+    assert fake.tokens_issued == 1
+
+
 async def test_a_dead_workers_lease_lapses(fake: FakeWeChatApi, db: Database, clock: Clock) -> None:
     async with db.transaction() as session:
         session.add(WeChatToken(app_id=fake.app_id, refreshed_by="dead:1", refreshed_at=clock.now))
