@@ -15,7 +15,7 @@ from bot.flows import Event
 from bot.wechat.inbound import meaning
 from bot.wechat.protocol import Inbound
 from bot.wechat.screens import remember_choices
-from bot.wechat.webhook import compose, number_event
+from bot.wechat.webhook import compose, number_event, step_wants_number
 from services.i18n import translator
 from storage.models import Account
 
@@ -68,11 +68,14 @@ class WeChatConsoleSession(ConsoleSession):
             self.write(translator(self.language)("console-error"))
             return
         self.language = outcome.language
-        composed = compose(outcome, translator(outcome.language), self.before)
-        self.before = []
+        t, before, self.before = translator(outcome.language), self.before, []
+        account_id = await self._account_id()
+        if account_id is None:
+            composed = compose(outcome, t, before)
+        else:
+            async with self.engine.ctx.db.transaction() as session:
+                takes_number = await step_wants_number(session, account_id)
+                composed = compose(outcome, t, before, takes_number=takes_number)
+                await remember_choices(session, account_id, composed.buttons, self.engine.ctx.now())
         self.write("")
         self.write(composed.text)
-        account_id = await self._account_id()
-        if account_id is not None:
-            async with self.engine.ctx.db.transaction() as session:
-                await remember_choices(session, account_id, composed.buttons, self.engine.ctx.now())

@@ -36,8 +36,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.flows import ChannelUser, Engine, Event, IncomingFile, Outcome
-from bot.flows.base import Button, Receipt, Reply
+from bot.flows.base import Button, Receipt, Reply, Step
+from bot.flows.claim import CLAIM_FLOW
+from bot.flows.review import REVIEW
 from bot.flows.router import FLOWS
+from bot.flows.spot import SPOT
 from bot.wechat.inbound import Meaning, meaning
 from bot.wechat.protocol import MAX_BODY, Inbound, Protocol, Refused
 from bot.wechat.screens import remember_choices, render_numbered, resolve_choice
@@ -77,9 +80,12 @@ class Composed:
     buttons: list[Button] = field(default_factory=list)
 
 
-def compose(outcome: Outcome, t: Translator, before: list[str] | None = None) -> Composed:
+def compose(
+    outcome: Outcome, t: Translator, before: list[str] | None = None, *, takes_number: bool = False
+) -> Composed:
     """The outcome's replies as one message: each reply's buttons numbered after its text,
-    counting on across replies."""
+    counting on across replies. `takes_number`: the step now asked is answered with a small
+    number, so the user is told how to type one that is also a choice ("2学时")."""
     parts, plain = list(before or []), list(before or [])
     if outcome.notice:
         parts.append(outcome.notice)
@@ -98,6 +104,9 @@ def compose(outcome: Outcome, t: Translator, before: list[str] | None = None) ->
         parts.append(render_numbered(text, reply.buttons, t, start=len(buttons) + 1))
         plain.append(text)
         buttons.extend(row_buttons)
+    if takes_number and buttons:
+        parts.append(t("wechat-number-as-text", count=len(buttons)))
+        plain.append(t("wechat-number-as-text", count=len(buttons)))
     return Composed("\n\n".join(p for p in parts if p), "\n\n".join(p for p in plain if p), buttons)
 
 
@@ -114,12 +123,37 @@ async def number_event(session: AsyncSession, account_id: int, text: str) -> tup
     return Event.button(data), False
 
 
+# the steps whose typed answer is a small number (hours, half days, a sample size): their
+# screens say how to type a number that is also one of the choices
+NUMBER_ANSWERS = frozenset(
+    {
+        (CLAIM_FLOW.name, "hours"),
+        (CLAIM_FLOW.name, "halfdays"),
+        (REVIEW.name, "hours"),
+        (SPOT.name, "size"),
+    }
+)
+
+
+async def _current_step(session: AsyncSession, account_id: int) -> tuple[str, Step | None]:
+    state = await session.get(FlowState, account_id)
+    if state is None or state.flow is None:
+        return "", None
+    flow = FLOWS.get(state.flow)
+    return f"{state.flow}:{state.step}", flow.steps.get(state.step or "") if flow else None
+
+
 async def step_takes_text(session: AsyncSession, account_id: int) -> bool:
     """The account's current step accepts typed text."""
-    state = await session.get(FlowState, account_id)
-    flow = FLOWS.get(state.flow or "") if state is not None else None
-    step = flow.steps.get(state.step or "") if flow is not None and state is not None else None
+    _name, step = await _current_step(session, account_id)
     return step is not None and "text" in step.accepts
+
+
+async def step_wants_number(session: AsyncSession, account_id: int) -> bool:
+    """The account's current step is answered with a small number (NUMBER_ANSWERS)."""
+    name, step = await _current_step(session, account_id)
+    flow, _, step_name = name.partition(":")
+    return step is not None and (flow, step_name) in NUMBER_ANSWERS
 
 
 def receipt_for(key: str, now: Callable[[], datetime]) -> Receipt:
@@ -241,8 +275,7 @@ class WeChatWebhook:
         outcome = task.result()
         if outcome is None:
             return None
-        composed = compose(outcome, translator(outcome.language), before)
-        await self._after(message.openid, found, composed, deferred=False)
+        composed = await self._after(message.openid, found, outcome, before, deferred=False)
         return composed.text
 
     async def _run(self, user: ChannelUser, event: Event) -> Outcome | None:
@@ -305,24 +338,27 @@ class WeChatWebhook:
         outcome = await task
         if outcome is None:
             return
-        composed = compose(outcome, translator(outcome.language), before)
         try:
-            await self._after(message.openid, found, composed, deferred=True)
+            await self._after(message.openid, found, outcome, before, deferred=True)
         except Exception:
             log.exception("wechat: a deferred reply could not be queued")
 
     async def _after(
-        self, openid: str, found: Meaning, composed: Composed, *, deferred: bool
-    ) -> None:
-        """After the turn, one transaction: the window opened by this message, the screen
-        just shown, and for a deferred turn its reply in the outbox."""
+        self, openid: str, found: Meaning, outcome: Outcome, before: list[str], *, deferred: bool
+    ) -> Composed:
+        """After the turn, one transaction: the message composed for the step now shown,
+        the window opened by this message, the screen, and for a deferred turn its reply in
+        the outbox."""
         now = self.ctx.now()
+        t = translator(outcome.language)
         async with self.ctx.db.transaction() as session:
             account_id = await session.scalar(
                 select(Account.id).where(Account.channel == CHANNEL, Account.external_id == openid)
             )
-            if account_id is None:
-                return
+            if account_id is None:  # the turn failed before the account existed
+                return compose(outcome, t, before)
+            takes_number = await step_wants_number(session, account_id)
+            composed = compose(outcome, t, before, takes_number=takes_number)
             await note_inbound(session, account_id, found.inbound, now)
             await remember_choices(session, account_id, composed.buttons, now)
             if deferred:
@@ -334,6 +370,7 @@ class WeChatWebhook:
                     args={"text": composed.plain},
                     buttons=[(b.label, b.data) for b in composed.buttons],
                 )
+        return composed
 
     async def stop(self, drain: float = 20.0) -> None:
         """Let deferred turns finish and queue their replies (a graceful stop)."""

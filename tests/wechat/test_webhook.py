@@ -19,12 +19,13 @@ from starlette.applications import Starlette
 
 from bot.flows import ChannelUser, Engine, Event, Outcome
 from bot.flows.base import Button, OutgoingFile, Reply
+from bot.flows.router import FLOWS
 from bot.wechat.api import WeChatApi
 from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
 from bot.wechat.protocol import Protocol
 from bot.wechat.sender import wechat_sender
 from bot.wechat.templates import TemplateMap
-from bot.wechat.webhook import WECHAT_PATH, MediaSource, WeChatWebhook, compose
+from bot.wechat.webhook import NUMBER_ANSWERS, WECHAT_PATH, MediaSource, WeChatWebhook, compose
 from services.context import AppContext
 from services.i18n import translator
 from services.outbox import SenderConfig, drain
@@ -408,3 +409,12 @@ async def test_a_number_off_the_screen_of_a_question_is_an_answer(ctx: AppContex
     assert answer is not None
     assert "这个数字不在当前的选项里" not in answer  # read as the answer it is
     assert "身份证" in answer  # the ID number step says what is wrong with "7"
+
+
+def test_the_number_answer_steps_exist_and_take_text() -> None:
+    for flow, step in NUMBER_ANSWERS:
+        assert "text" in FLOWS[flow].steps[step].accepts, (flow, step)
+    outcome = Outcome([Reply("学时？", ((Button("半天", "s:ab12:halfdays"),),))])
+    hinted = compose(outcome, translator("zh"), takes_number=True).text
+    assert hinted.endswith("若要输入的答案本身就是 1 到 1 之间的数字，请带上单位，例如“2学时”。")
+    assert "请带上单位" not in compose(outcome, translator("zh")).text

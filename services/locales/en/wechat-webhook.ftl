@@ -7,3 +7,4 @@ wechat-cannot-delete = WeChat does not let the account delete your messages. To 
 wechat-file-later = 📎 { $name }: the WeChat account cannot send files directly; downloading files comes in a later version.
 wechat-deferred = { $text }
 wechat-no-contact = (WeChat cannot share your phone number: please do this step in Telegram, or go on with the choices below.)
+wechat-number-as-text = If your answer is itself a number from 1 to { $count }, add its unit, for example "2学时".
