@@ -86,6 +86,12 @@ class WeChatError(Exception):
         self.errmsg = errmsg
 
 
+class TokenUnavailable(httpx.ConnectError):
+    """No token could be had (WeChat unreachable, too slow, or busy: errcode -1), so the call
+    it was wanted for was never made and may safely be tried again. A ConnectError, so that
+    code sorting transport failures into "not sent" and "maybe sent" sorts it right."""
+
+
 def _worker_id() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -222,6 +228,14 @@ class WeChatApi:
         """Ask WeChat for a token (this worker holds the lease) and store it."""
         try:
             data = await asyncio.wait_for(self._request_token(), FETCH_TIMEOUT)
+        except (httpx.HTTPError, TimeoutError) as exc:
+            await self._release()
+            raise TokenUnavailable(f"token fetch failed: {type(exc).__name__}") from None
+        except WeChatError as exc:
+            await self._release()
+            if exc.errcode == -1:  # "system busy": try again later
+                raise TokenUnavailable(f"token fetch failed: {exc.errmsg}") from None
+            raise  # a configuration problem (app id, secret, IP whitelist): said as it is
         except BaseException:
             await self._release()
             raise

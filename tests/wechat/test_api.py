@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.wechat.api import WeChatApi, WeChatError
+from bot.wechat.api import TokenUnavailable, WeChatApi, WeChatError
 from bot.wechat.fake_api import FakeWeChatApi
 from cebot.settings import Settings
 from storage.db import Database
@@ -421,3 +421,22 @@ async def test_a_body_without_a_length_is_cut_off_as_it_arrives() -> None:
         await _bounded(streamed, 100)
     small = await _bounded(httpx.Response(200, content=chunks(1), request=request), 100)
     assert small.content == b"x" * 60
+
+
+async def test_no_token_means_not_sent(fake: FakeWeChatApi, db: Database, clock: Clock) -> None:
+    down = _client(fake, db, clock, base_url="http://127.0.0.1:9")  # nothing listens there
+    busy = _client(fake, db, clock)
+    try:
+        with pytest.raises(TokenUnavailable) as unreachable:
+            await down.send_text("o-1", "x")
+        fake.fail_next("token", -1, "system error")
+        with pytest.raises(TokenUnavailable, match="system error") as failed:
+            await busy.send_text("o-1", "x")
+        await busy.send_text("o-1", "y")  # the lease was given back: the next call fetches
+    finally:
+        await down.aclose()
+        await busy.aclose()
+    # a ConnectError: whoever sorts transport failures knows the message never left
+    assert isinstance(unreachable.value, httpx.ConnectError)
+    assert isinstance(failed.value, httpx.ConnectError)
+    assert [c.text for c in fake.calls_of("message/custom/send")] == ["y"]
