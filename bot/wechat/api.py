@@ -86,10 +86,11 @@ class WeChatError(Exception):
         self.errmsg = errmsg
 
 
-class TokenUnavailable(httpx.ConnectError):
+def _no_token(why: str) -> httpx.ConnectError:
     """No token could be had (WeChat unreachable, too slow, or busy: errcode -1), so the call
-    it was wanted for was never made and may safely be tried again. A ConnectError, so that
-    code sorting transport failures into "not sent" and "maybe sent" sorts it right."""
+    it was wanted for was never made and may safely be tried again: said as a ConnectError,
+    which whoever sorts transport failures into "not sent" and "maybe sent" sorts right."""
+    return httpx.ConnectError(f"no WeChat access token ({why})")
 
 
 def _worker_id() -> str:
@@ -230,11 +231,11 @@ class WeChatApi:
             data = await asyncio.wait_for(self._request_token(), FETCH_TIMEOUT)
         except (httpx.HTTPError, TimeoutError) as exc:
             await self._release()
-            raise TokenUnavailable(f"token fetch failed: {type(exc).__name__}") from None
+            raise _no_token(type(exc).__name__) from None
         except WeChatError as exc:
             await self._release()
             if exc.errcode == -1:  # "system busy": try again later
-                raise TokenUnavailable(f"token fetch failed: {exc.errmsg}") from None
+                raise _no_token(exc.errmsg) from None
             raise  # a configuration problem (app id, secret, IP whitelist): said as it is
         except BaseException:
             await self._release()

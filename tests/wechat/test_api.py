@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.wechat.api import TokenUnavailable, WeChatApi, WeChatError
+from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.fake_api import FakeWeChatApi
 from cebot.settings import Settings
 from storage.db import Database
@@ -427,16 +427,15 @@ async def test_no_token_means_not_sent(fake: FakeWeChatApi, db: Database, clock:
     down = _client(fake, db, clock, base_url="http://127.0.0.1:9")  # nothing listens there
     busy = _client(fake, db, clock)
     try:
-        with pytest.raises(TokenUnavailable) as unreachable:
+        with pytest.raises(httpx.ConnectError, match="no WeChat access token") as unreachable:
             await down.send_text("o-1", "x")
         fake.fail_next("token", -1, "system error")
-        with pytest.raises(TokenUnavailable, match="system error") as failed:
+        with pytest.raises(httpx.ConnectError, match="system error"):
             await busy.send_text("o-1", "x")
         await busy.send_text("o-1", "y")  # the lease was given back: the next call fetches
     finally:
         await down.aclose()
         await busy.aclose()
     # a ConnectError: whoever sorts transport failures knows the message never left
-    assert isinstance(unreachable.value, httpx.ConnectError)
-    assert isinstance(failed.value, httpx.ConnectError)
+    assert "ConnectError" in str(unreachable.value)  # what the fetch met
     assert [c.text for c in fake.calls_of("message/custom/send")] == ["y"]
