@@ -503,9 +503,9 @@ class WeChatUser:
         if body.strip() in (b"", b"success"):
             return None
         fields = _xml_fields(body)
-        if encrypted:
-            if "Encrypt" not in fields:
-                raise WeChatReplyError("the reply is not encrypted")
+        if encrypted and "Encrypt" not in fields and self.mode == "safe":
+            raise WeChatReplyError("the reply is not encrypted")  # compatible takes either
+        if encrypted and "Encrypt" in fields:
             assert self._crypto is not None
             try:
                 plain = self._crypto.decrypt_message(

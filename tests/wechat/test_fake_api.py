@@ -35,11 +35,12 @@ MAX_BODY = 64 * 1024
 class EchoWebhook:
     """An account's webhook in miniature: checks the signature, decrypts, answers "echo: …"."""
 
-    def __init__(self, *, tamper: bool = False) -> None:
+    def __init__(self, *, tamper: bool = False, plain_replies: bool = False) -> None:
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
         self.bodies: list[bytes] = []
         self.messages: list[Any] = []
         self.tamper = tamper  # sign replies wrongly, to see the user refuse them
+        self.plain_replies = plain_replies  # answer encrypted messages in plain text
         self.app = Starlette(routes=[Route("/wechat", self.handle, methods=["GET", "POST"])])
 
     async def handle(self, request: Request) -> Response:
@@ -77,7 +78,7 @@ class EchoWebhook:
         # early (invalid XML, or XML of the sender's making), so it is split first
         safe_content = content.replace("]]>", "]]]]><![CDATA[>")
         reply = TextReply(message=message, content=safe_content).render()
-        if not encrypted:
+        if not encrypted or self.plain_replies:
             return Response(reply, media_type="application/xml")
         out = self.crypto.encrypt_message(reply, q["nonce"], q["timestamp"])
         if self.tamper:
@@ -366,3 +367,17 @@ def test_the_fake_runs_on_its_own() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("mode", "accepted"), [("compatible", True), ("safe", False)])
+async def test_a_plain_reply_to_an_encrypted_message(mode: str, accepted: bool) -> None:
+    hook = EchoWebhook(plain_replies=True)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hook.app), base_url="http://account.test"
+    ) as http:
+        user = _user(http, mode)
+        if accepted:  # WeChat takes either kind of reply in compatible mode
+            assert await user.text("hi") == "echo: hi"
+        else:
+            with pytest.raises(WeChatReplyError, match="not encrypted"):
+                await user.text("hi")
