@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from urllib.parse import urlsplit
 
+from bot.wechat.templates import TemplateConfigError, parse_templates
 from cebot.cli_ops import Finding, Level, _found, _is_loopback
 from cebot.settings import Settings
 
@@ -67,12 +67,11 @@ def check_wechat_config(settings: Settings) -> list[Finding]:
         found.append(_found(level, "wechat-originalid", original_id=original))
     found.append(check_wechat_url(settings.public_url))
     if settings.wechat_templates.strip():
+        # the sender's own parser: doctor accepts exactly what the sender will use
         try:
-            templates = json.loads(settings.wechat_templates)
-        except ValueError:
-            templates = None
-        if not isinstance(templates, dict):
-            found.append(_found("fail", "wechat-templates"))
+            parse_templates(settings.wechat_templates)
+        except TemplateConfigError as exc:
+            found.append(_found("fail", "wechat-templates", reason=str(exc)))
     return found
 
 

@@ -198,7 +198,16 @@ class Protocol:
 
     def reply(self, inbound: Inbound, text: str) -> str:
         """The passive reply: one text message, encrypted when the message came encrypted."""
-        xml = TextReply(source=inbound.account, target=inbound.openid, content=text).render()
+        xml = TextReply(
+            source=_cdata(inbound.account), target=_cdata(inbound.openid), content=_cdata(text)
+        ).render()
         if inbound.encrypted and self.crypto is not None:
             return str(self.crypto.encrypt_message(xml, inbound.nonce, str(int(self.wall_clock()))))
         return str(xml)
+
+
+def _cdata(text: str) -> str:
+    """Text safe inside wechatpy's CDATA sections, which it does not escape: a "]]>" typed by
+    a user and echoed back would end the section and let them write XML of their own. Split
+    it across two sections, which any XML reader joins back into the same text."""
+    return text.replace("]]>", "]]]]><![CDATA[>")

@@ -133,7 +133,13 @@ def test_secret_app_id_and_templates() -> None:
     assert _levels(WECHAT_APP_SECRET="")["wechat-secret"] == "fail"
     assert _levels(WECHAT_APP_SECRET="short")["wechat-secret"] == "warn"
     assert _levels(WECHAT_APP_ID="my-account")["wechat-appid"] == "warn"
-    assert _levels(WECHAT_TEMPLATES='{"deadline": "T1"}').get("wechat-templates") is None
+    good = '{"public": {"template_id": "T1", "fields": {"thing1": "title", "time2": "deadline"}}}'
+    assert _levels(WECHAT_TEMPLATES=good).get("wechat-templates") is None
+    # a JSON object the sender could not use is refused here too, not first at sending time
+    assert _levels(WECHAT_TEMPLATES='{"deadline": "T1"}')["wechat-templates"] == "fail"
+    assert _levels(WECHAT_TEMPLATES='{"public": {"template_id": "T1"}}')["wechat-templates"] == (
+        "fail"
+    )
     assert _levels(WECHAT_TEMPLATES="[1, 2]")["wechat-templates"] == "fail"
     assert _levels(WECHAT_TEMPLATES="{oops")["wechat-templates"] == "fail"
 

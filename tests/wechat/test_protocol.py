@@ -61,6 +61,23 @@ async def test_each_mode_reads_a_text_and_replies_in_kind(mode: str) -> None:
     assert (fields["ToUserName"], fields["FromUserName"]) == ("o-user-1", ACCOUNT)
 
 
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+def test_a_reply_text_cannot_end_its_cdata_and_add_xml(mode: str) -> None:
+    """wechatpy puts the text into CDATA unescaped: a "]]>" the user typed and the bot echoes
+    must come back as the same text, with no element of the user's own in the reply."""
+    sender = user(mode)
+    body, params = sender.envelope(sender.message_xml("text", {"Content": "x"}, msgid=True))
+    message = protocol(mode).read(params, body)
+    hostile = "标题]]><MsgType>news</MsgType><Content><![CDATA[假"
+    reply = protocol(mode).reply(message, hostile)
+    root = fromstring(reply) if mode == "plain" else None
+    fields = {c.tag: c.text or "" for c in root} if root is not None else decrypt_reply(reply)
+    assert fields["Content"] == hostile
+    assert fields["MsgType"] == "text"
+    if root is not None:
+        assert [c.tag for c in root].count("MsgType") == 1
+
+
 @pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
 async def test_events_are_read_with_their_keys(mode: str) -> None:
     sender = user(mode)

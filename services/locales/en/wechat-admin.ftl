@@ -36,6 +36,6 @@ cli-doctor-wechat-originalid-fail = WECHAT_ORIGINAL_ID ({ $original_id }) is mal
 cli-doctor-wechat-url-ok = The server URL for the account's server configuration: { $url }
 cli-doctor-wechat-url-warn = The server URL { $url } is on this machine: WeChat cannot reach it (fine for the fake, for a trial). For a deployment set CEBOT_PUBLIC_URL to a public address.
 cli-doctor-wechat-url-fail = The server URL { $url } cannot be used: WeChat posts only to port 80 (http) or 443 (https). Change CEBOT_PUBLIC_URL.
-cli-doctor-wechat-templates-fail = WECHAT_TEMPLATES is not a JSON object: check it (see .env.example).
+cli-doctor-wechat-templates-fail = WECHAT_TEMPLATES is wrong: { $reason } (see .env.example for the format).
 cli-doctor-wechat-api-ok = The WeChat API is reachable and the access token works ({ $ips } WeChat server IPs).
 cli-doctor-wechat-api-fail = The WeChat API check failed ({ $error }): check the AppID, AppSecret, the platform's IP whitelist and WECHAT_API_BASE_URL.

@@ -36,6 +36,6 @@ cli-doctor-wechat-originalid-fail = WECHAT_ORIGINAL_ID（{ $original_id }）格�
 cli-doctor-wechat-url-ok = 公众平台“服务器配置”的服务器地址（URL）：{ $url }
 cli-doctor-wechat-url-warn = 服务器地址 { $url } 是本机地址：微信服务器无法访问，只适合用模拟器试用。正式部署请把 CEBOT_PUBLIC_URL 设为公网地址。
 cli-doctor-wechat-url-fail = 服务器地址 { $url } 无法使用：微信只向 80 端口（http）或 443 端口（https）推送消息。请修改 CEBOT_PUBLIC_URL。
-cli-doctor-wechat-templates-fail = WECHAT_TEMPLATES 不是 JSON 对象：请检查（见 .env.example）。
+cli-doctor-wechat-templates-fail = WECHAT_TEMPLATES 有误：{ $reason }（格式见 .env.example）。
 cli-doctor-wechat-api-ok = 微信接口可以访问，access_token 有效（微信服务器 IP { $ips } 个）。
 cli-doctor-wechat-api-fail = 微信接口检查失败（{ $error }）：请检查 AppID、AppSecret、公众平台的 IP 白名单和 WECHAT_API_BASE_URL。
