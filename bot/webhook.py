@@ -35,8 +35,10 @@ from services.i18n import normalize_language, translator
 from services.lease import Lease
 from services.metrics import WEBHOOK_REQUESTS
 from services.process_pools import stop_process_pools
+from web.download import download_routes
 from web.ops import ops_routes
 from web.privacy import privacy_route
+from web.upload import upload_routes
 from web.verify import verification_routes
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ def web_routes(ctx: AppContext) -> list[BaseRoute]:
         *ops_routes(ctx),  # /healthz, /readyz, /metrics
         # the certificates' QR codes point here
         *verification_routes(ctx),
+        *download_routes(ctx),  # certificates for channels that cannot send files (WeChat)
+        *upload_routes(ctx),  # evidence for channels that cannot take PDFs in chat (WeChat)
         privacy_route(),
     ]
 

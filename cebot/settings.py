@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # seconds a turn may take before the passive reply says "已收到，正在处理…" and the
     # replies follow by customer-service message (WeChat retries after 5 s)
     wechat_reply_within: float = Field(default=4.0, gt=0, lt=5, alias="WECHAT_REPLY_WITHIN")
+    # hours a certificate's download link (WeChat cannot send the PDF itself) stays valid
+    wechat_download_hours: int = Field(default=24, ge=1, le=168, alias="WECHAT_DOWNLOAD_HOURS")
 
     @field_validator(
         "telegram_bot_token",

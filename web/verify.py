@@ -138,9 +138,17 @@ def verification_routes(ctx: AppContext, *, limiter: RateLimiter | None = None) 
 
 def build_web_app(ctx: AppContext, *, limiter: RateLimiter | None = None) -> Starlette:
     """Verification and health on their own (no Telegram)."""
+    from web.download import download_routes
     from web.ops import ops_routes
     from web.privacy import privacy_route
+    from web.upload import upload_routes
 
     return Starlette(
-        routes=[*verification_routes(ctx, limiter=limiter), *ops_routes(ctx), privacy_route()]
+        routes=[
+            *verification_routes(ctx, limiter=limiter),
+            *download_routes(ctx),
+            *upload_routes(ctx),
+            *ops_routes(ctx),
+            privacy_route(),
+        ]
     )

@@ -101,6 +101,9 @@ class OutgoingFile:
     path: str
     name: str
     produce: FileProducer | None = field(default=None, compare=False, repr=False)
+    # the certificate's number when the file is one: a channel that cannot send files gives
+    # a signed download link instead (bot/wechat/files.py)
+    certificate: str | None = None
 
     async def ready_path(self) -> Path:
         return await self.produce() if self.produce is not None else Path(self.path)

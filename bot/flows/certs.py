@@ -260,7 +260,9 @@ def _send(turn: Turn, view: CertificateView) -> None:
         Reply(
             text,
             ((Button(t("certs-back-button"), "m:certs"),), back_to_menu(turn)),
-            file=OutgoingFile(path="", name=view.download_name, produce=produce),
+            file=OutgoingFile(
+                path="", name=view.download_name, produce=produce, certificate=view.number
+            ),
         )
     )
     turn.outcome.notice = t("certs-preparing")

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from bot.console import ConsoleSession
 from bot.flows import Event
+from bot.wechat.files import file_note
 from bot.wechat.inbound import meaning
 from bot.wechat.protocol import Inbound
 from bot.wechat.screens import remember_choices
-from bot.wechat.webhook import compose, number_event, step_wants_number
+from bot.wechat.webhook import compose, number_event, step_is_sensitive, step_wants_number
 from services.i18n import translator
 from storage.models import Account
 
@@ -70,12 +71,20 @@ class WeChatConsoleSession(ConsoleSession):
         self.language = outcome.language
         t, before, self.before = translator(outcome.language), self.before, []
         account_id = await self._account_id()
+        note = file_note(self.engine.ctx, t, now=self.engine.ctx.now())  # the pages are served
         if account_id is None:
-            composed = compose(outcome, t, before)
+            composed = compose(outcome, t, before, file_note=note)
         else:
             async with self.engine.ctx.db.transaction() as session:
                 takes_number = await step_wants_number(session, account_id)
-                composed = compose(outcome, t, before, takes_number=takes_number)
+                composed = compose(
+                    outcome,
+                    t,
+                    before,
+                    takes_number=takes_number,
+                    asks_sensitive=await step_is_sensitive(session, account_id),
+                    file_note=note,
+                )
                 await remember_choices(session, account_id, composed.buttons, self.engine.ctx.now())
         self.write("")
         self.write(composed.text)

@@ -13,9 +13,10 @@ engine as Telegram, and answers passively with one message.
   arrives while this worker still runs the first copy is answered "success" at once.
 - Replies: their texts joined into one message, each reply's buttons as numbered lines
   (screens.py), the number -> button map kept in the database for whichever worker gets "2".
-  WeChat cannot send files: a reply's file is named with a sentence that file downloads come
-  in a later version. An ID number typed in the chat cannot be deleted by the account: the
-  user is told to delete it themselves.
+  WeChat cannot send files: a certificate comes as a signed, expiring download link and its
+  verification page, other files are said to be on Telegram or the command line for now
+  (files.py). An ID number typed in the chat cannot be deleted by the account: the question
+  says so before it is answered, and the user is told to delete it themselves after.
 - Nothing here logs a message's text, and ID numbers never reach the log (the flows mask)."""
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ from bot.flows.claim import CLAIM_FLOW
 from bot.flows.review import REVIEW
 from bot.flows.router import FLOWS
 from bot.flows.spot import SPOT
+from bot.wechat.files import FileNote, elsewhere_note, file_note
 from bot.wechat.inbound import Meaning, meaning
 from bot.wechat.protocol import MAX_BODY, Inbound, Protocol, Refused
 from bot.wechat.screens import remember_choices, render_numbered, resolve_choice
+from bot.wechat.upload_offer import upload_offer, with_offer
 from services.accounts import set_blocked
 from services.context import AppContext
+from services.download_links import DEFAULT_HOURS
 from services.i18n import Translator, normalize_language, translator
 from services.inbox import AlreadyHandled
 from services.notify import queue_notice
@@ -81,11 +85,20 @@ class Composed:
 
 
 def compose(
-    outcome: Outcome, t: Translator, before: list[str] | None = None, *, takes_number: bool = False
+    outcome: Outcome,
+    t: Translator,
+    before: list[str] | None = None,
+    *,
+    takes_number: bool = False,
+    asks_sensitive: bool = False,
+    file_note: FileNote | None = None,
 ) -> Composed:
     """The outcome's replies as one message: each reply's buttons numbered after its text,
     counting on across replies. `takes_number`: the step now asked is answered with a small
-    number, so the user is told how to type one that is also a choice ("2学时")."""
+    number, so the user is told how to type one that is also a choice ("2学时").
+    `asks_sensitive`: the step now asked takes an ID number, so its question says first that
+    the account cannot delete it (bot/wechat/files.py has `file_note`: a file's sentence)."""
+    note = file_note or elsewhere_note(t)
     parts, plain = list(before or []), list(before or [])
     if outcome.notice:
         parts.append(outcome.notice)
@@ -94,10 +107,13 @@ def compose(
         parts.append(t("wechat-cannot-delete"))
         plain.append(t("wechat-cannot-delete"))
     buttons: list[Button] = []
-    for reply in outcome.replies:
+    for index, reply in enumerate(outcome.replies):
         text = reply.text
-        if reply.file is not None:  # WeChat cannot send a file: say so, never drop it
-            text += "\n" + t("wechat-file-later", name=reply.file.name)
+        if reply.file is not None:  # WeChat cannot send a file: a link, or where to get it
+            text += "\n" + note(reply.file)
+        if asks_sensitive and index == len(outcome.replies) - 1:
+            # the question is the last reply: warned before the number is typed
+            text += "\n\n" + t("wechat-id-warning")
         if reply.request_contact:  # Telegram's "share my phone" has no WeChat equivalent
             text += "\n" + t("wechat-no-contact")
         row_buttons = [b for row in reply.buttons for b in row]
@@ -156,6 +172,12 @@ async def step_wants_number(session: AsyncSession, account_id: int) -> bool:
     return step is not None and (flow, step_name) in NUMBER_ANSWERS
 
 
+async def step_is_sensitive(session: AsyncSession, account_id: int) -> bool:
+    """The account's current step asks for personal data (the ID number: Step.sensitive)."""
+    _name, step = await _current_step(session, account_id)
+    return step is not None and step.sensitive
+
+
 def receipt_for(key: str, now: Callable[[], datetime]) -> Receipt:
     async def record(session: AsyncSession) -> None:
         if await session.get(WeChatReceipt, key) is not None:
@@ -189,8 +211,10 @@ class WeChatWebhook:
         engine: Engine | None = None,
         media: MediaSource | None = None,
         reply_within: float = REPLY_WITHIN,
+        download_hours: int = DEFAULT_HOURS,
     ) -> None:
         self.ctx = ctx
+        self.download_hours = download_hours  # a certificate link's lifetime
         self.protocol = protocol
         self.engine = engine or Engine(ctx)
         self.media = media
@@ -355,10 +379,22 @@ class WeChatWebhook:
             account_id = await session.scalar(
                 select(Account.id).where(Account.channel == CHANNEL, Account.external_id == openid)
             )
+            note = file_note(self.ctx, t, now=now, hours=self.download_hours)
             if account_id is None:  # the turn failed before the account existed
-                return compose(outcome, t, before)
+                return compose(outcome, t, before, file_note=note)
             takes_number = await step_wants_number(session, account_id)
-            composed = compose(outcome, t, before, takes_number=takes_number)
+            composed = compose(
+                outcome,
+                t,
+                before,
+                takes_number=takes_number,
+                asks_sensitive=await step_is_sensitive(session, account_id),
+                file_note=note,
+            )
+            # at the claim's evidence step: the upload page's link (bot/wechat/upload_offer.py)
+            offer = await upload_offer(session, self.ctx, account_id, t)
+            composed.text = with_offer(composed.text, offer)
+            composed.plain = with_offer(composed.plain, offer)
             await note_inbound(session, account_id, found.inbound, now)
             await remember_choices(session, account_id, composed.buttons, now)
             if deferred:
@@ -409,7 +445,12 @@ def webhook_from_settings(
         wall_clock=wall_clock,
     )
     webhook = WeChatWebhook(
-        ctx, protocol, engine=engine, media=media, reply_within=settings.wechat_reply_within
+        ctx,
+        protocol,
+        engine=engine,
+        media=media,
+        reply_within=settings.wechat_reply_within,
+        download_hours=settings.wechat_download_hours,
     )
     if own_api is not None:
         webhook.on_stop.append(own_api.aclose)

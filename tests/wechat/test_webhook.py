@@ -362,7 +362,7 @@ def test_what_wechat_cannot_do_is_said_in_the_message() -> None:
     composed = compose(outcome, translator("zh"), ["前言"])
     lines = composed.text.split("\n\n")
     assert lines[0] == "前言" and "长按" in lines[1]  # before the replies
-    assert "证书.pdf：微信公众号不能直接发送文件" in composed.text
+    assert "证书.pdf：微信公众号暂时不能提供这个文件，请在 Telegram 或命令行中获取" in composed.text
     assert "无法分享手机号码" in composed.text
     assert composed.text.endswith("回复数字选择（1）：\n1. ≡ 主菜单")
     assert composed.buttons == [Button("≡ 主菜单", "m:menu")]

@@ -4,7 +4,6 @@ wechat-stale-number = 这个数字不在当前的选项里（可能是之前消�
 wechat-processing = 已收到，正在处理…
 wechat-unsupported = 我能读懂文字、数字和照片；语音、视频、位置和链接暂时读不了。
 wechat-cannot-delete = 微信不允许公众号删除您发的消息。为保护您的身份证号，请长按刚才那条消息，选择“删除”。
-wechat-file-later = 📎 { $name }：微信公众号不能直接发送文件，文件下载将在后续版本提供。
 wechat-deferred = { $text }
 wechat-no-contact = （微信里无法分享手机号码：这一步请在 Telegram 中完成，或按下面的选项继续。）
 wechat-number-as-text = 若要输入的答案本身就是 1 到 { $count } 之间的数字，请带上单位，例如“2学时”。
