@@ -71,3 +71,20 @@ class WeChatWindow(Base):
     last_kind: Mapped[str] = mapped_column(String(10))  # message | click
     sent_since_inbound: Mapped[int] = mapped_column(Integer, default=0)
 
+
+# --- upload links: the page for PDFs and several photos at once (migration 0011)
+
+
+class UploadLink(Base):
+    """A single-use, expiring link to the upload page (services/upload_links.py), bound to one
+    account. `id` is opaque (random); the link's signature is an HMAC over it, never stored.
+    `used_at` is set in the transaction of the first file's turn, so a second use on any
+    worker finds it set; `files_done` counts the files of that one upload."""
+
+    __tablename__ = "upload_links"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    files_done: Mapped[int] = mapped_column(Integer, default=0)
