@@ -112,8 +112,13 @@ def compose(
         if reply.file is not None:  # WeChat cannot send a file: a link, or where to get it
             text += "\n" + note(reply.file)
         if asks_sensitive and index == len(outcome.replies) - 1:
-            # the question is the last reply: warned before the number is typed
-            text += "\n\n" + t("wechat-id-warning")
+            # the question is the last reply: warned before the number is typed. Telegram's
+            # ID question promises that the bot deletes the message: WeChat has its own
+            text = (
+                t("wechat-ask-id")
+                if text == t("onb-ask-id")
+                else text + "\n\n" + t("wechat-id-warning")
+            )
         if reply.request_contact:  # Telegram's "share my phone" has no WeChat equivalent
             text += "\n" + t("wechat-no-contact")
         row_buttons = [b for row in reply.buttons for b in row]

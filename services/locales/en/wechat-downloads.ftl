@@ -15,3 +15,6 @@ wechat-cert-download = ⬇️ Download PDF: { $url } (valid for { $hours } hours
 wechat-cert-verify = 🔎 Verification page: { $url }
 wechat-file-elsewhere = 📎 { $name }: the WeChat account cannot provide this file yet; please get it on Telegram or from the command line.
 wechat-id-warning = ⚠️ WeChat does not let the account delete your messages. After sending your ID number you may delete it yourself: long-press the message and choose "Delete". The full number is never shown again.
+# the ID-number question on WeChat, in place of Telegram's (which says the bot deletes the message)
+wechat-ask-id = Please enter your 18-character resident ID number.
+    { wechat-id-warning }

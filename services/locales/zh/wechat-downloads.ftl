@@ -15,3 +15,6 @@ wechat-cert-download = ⬇️ 下载 PDF：{ $url }（{ $hours } 小时内有效
 wechat-cert-verify = 🔎 验证页面：{ $url }
 wechat-file-elsewhere = 📎 { $name }：微信公众号暂时不能提供这个文件，请在 Telegram 或命令行中获取。
 wechat-id-warning = ⚠️ 微信不允许公众号删除您发的消息。发送身份证号后，您可以自己长按那条消息，选择“删除”。本服务以后不会再完整显示您的身份证号。
+# the ID-number question on WeChat, in place of Telegram's (which says the bot deletes the message)
+wechat-ask-id = 请输入您的18位居民身份证号码。
+    { wechat-id-warning }
