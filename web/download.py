@@ -114,7 +114,7 @@ def download_routes(ctx: AppContext, *, limiter: RateLimiter | None = None) -> l
                 **SECURITY_HEADERS,
                 # the bot's own file name; RFC 5987 for its Chinese title, an ASCII fallback
                 "Content-Disposition": (
-                    f"attachment; filename=\"{result.view.number}.pdf\"; "
+                    f'attachment; filename="{result.view.number}.pdf"; '
                     f"filename*=UTF-8''{quote(name)}"
                 ),
             },
