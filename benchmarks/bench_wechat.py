@@ -32,6 +32,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -84,18 +85,35 @@ ROUND = [
 ]
 
 
+WECHAT_GIVES_UP = 5.0  # seconds: WeChat retries a message not answered by then
+
+
 @dataclass
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     deferred: dict[str, int] = field(default_factory=dict)
+    late: dict[str, int] = field(default_factory=dict)  # answered after WeChat gave up
     wrong: dict[str, list[str]] = field(default_factory=dict)
+    # a wrong screen right after a deferred answer: this script's user typed on without
+    # seeing the deferred screen (no sender runs here), so their number meant the older one
+    after_deferred: int = 0
 
-    def add(self, kind: str, seconds: float, reply: str | None, expect: str) -> None:
+    def add(
+        self, kind: str, seconds: float, reply: str | None, expect: str, *, follows: bool
+    ) -> bool:
+        """Count one answer; True when it was deferred."""
         self.latencies.setdefault(kind, []).append(seconds)
+        if seconds > WECHAT_GIVES_UP:
+            self.late[kind] = self.late.get(kind, 0) + 1
         if reply == DEFERRED:
             self.deferred[kind] = self.deferred.get(kind, 0) + 1
-        elif reply is None or expect not in reply:
-            self.wrong.setdefault(kind, []).append((reply or "<success>")[:80])
+            return True
+        if reply is None or expect not in reply:
+            if follows:
+                self.after_deferred += 1
+            else:
+                self.wrong.setdefault(kind, []).append((reply or "<success>")[:80])
+        return False
 
 
 def worker_env(url: str, data_dir: Path, port: int) -> dict[str, str]:
@@ -179,18 +197,29 @@ async def wait_ready(client: httpx.AsyncClient, port: int, proc: subprocess.Pope
 
 
 async def one_user(
-    user: WeChatUser, id_number: str, name: str, rounds: int, tally: Tally, start: asyncio.Event
+    user: WeChatUser,
+    id_number: str,
+    name: str,
+    rounds: int,
+    tally: Tally,
+    start: asyncio.Event,
+    think: float,
+    rng: random.Random,
 ) -> int:
+    """The user's script; `think`: mean seconds between an answer and the next message
+    (0: at once, the worst case)."""
     script = BIND + ROUND * rounds
     await start.wait()
-    sent = 0
+    sent, follows = 0, False
     for kind, text, expect in script:
+        if think and sent:
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
         began = time.monotonic()
         if text is None:
             reply = await user.subscribe()
         else:
             reply = await user.text(text.format(id=id_number, name=name))
-        tally.add(kind, time.monotonic() - began, reply, expect)
+        follows = tally.add(kind, time.monotonic() - began, reply, expect, follows=follows)
         sent += 1
     return sent
 
@@ -202,7 +231,7 @@ async def sample_load(samples: list[float], stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=1.0)
 
 
-async def run_once(database: str, users: int, rounds: int) -> dict[str, Any]:
+async def run_once(database: str, users: int, rounds: int, think: float) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="cebot-bench-wechat-"))
     pg_name = None
     if database == "postgresql":
@@ -247,16 +276,19 @@ async def run_once(database: str, users: int, rounds: int) -> dict[str, Any]:
             ]
             tally, start, stop, loads = Tally(), asyncio.Event(), asyncio.Event(), []
             tasks = [
-                asyncio.create_task(one_user(c, number, name, rounds, tally, start))
-                for c, (number, name) in zip(clients, who, strict=True)
+                asyncio.create_task(
+                    one_user(c, number, name, rounds, tally, start, think, random.Random(i))
+                )
+                for i, (c, (number, name)) in enumerate(zip(clients, who, strict=True))
             ]
             sampler = asyncio.create_task(sample_load(loads, stop))
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before, own_before = cpu_seconds(proc.pid), cpu_seconds(os.getpid())
             began = time.monotonic()
             start.set()
             sent = sum(await asyncio.wait_for(asyncio.gather(*tasks), timeout=RUN_TIMEOUT))
             wall = time.monotonic() - began
             cpu = cpu_seconds(proc.pid) - cpu_before
+            own = cpu_seconds(os.getpid()) - own_before
             stop.set()
             await sampler
     finally:
@@ -269,7 +301,11 @@ async def run_once(database: str, users: int, rounds: int) -> dict[str, Any]:
         if pg_name is not None:
             drop_pg_database(pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
-    return summarise(database, users, rounds, tally, sent, wall, cpu, loads)
+    result = summarise(database, users, rounds, tally, sent, wall, cpu, loads)
+    result["think_s"] = think
+    # the users' signing and AES share the 2 cores with the worker
+    result["load_generator_cpu_share_of_one_core"] = round(own / wall, 3)
+    return result
 
 
 def summarise(
@@ -290,6 +326,7 @@ def summarise(
             "p99_ms": round(percentile(values, 99) * 1000, 1),
             "max_ms": round(max(values) * 1000, 1),
             "deferred": tally.deferred.get(kind, 0),
+            "over_5s": tally.late.get(kind, 0),
             "wrong": len(tally.wrong.get(kind, [])),
         }
     every = [v for values in tally.latencies.values() for v in values]
@@ -309,6 +346,8 @@ def summarise(
         "p99_ms": round(p99_all * 1000, 1),
         "max_ms": round(max(every) * 1000, 1),
         "deferred_share": round(deferred / sent, 4),
+        "over_5s_share": round(sum(tally.late.values()) / sent, 4),
+        "wrong_after_deferred": tally.after_deferred,
         "wrong_replies": {k: v[:3] for k, v in tally.wrong.items()},
         "load_average_1m": {
             "min": round(min(loads), 2),
@@ -318,28 +357,35 @@ def summarise(
         "kinds": kinds,
         # every screen here needs no slow work: the aim holds for each kind's p99, and only
         # when every answer was the right screen (an error screen is no pass)
-        "aim_p99_under_1s": worst < 1.0 and not tally.wrong,
+        "aim_p99_under_1s": worst < 1.0 and not tally.wrong and not tally.after_deferred,
     }
 
 
 def report(r: dict[str, Any]) -> None:
     load = r["load_average_1m"]
     print(
-        f"\n{r['database']}: {r['users']} users, {r['updates']} updates in {r['seconds']} s = "
+        f"\n{r['database']}: {r['users']} users (think {r['think_s']} s), {r['updates']} "
+        f"updates in {r['seconds']} s = "
         f"{r['updates_per_s']}/s; worker CPU {r['worker_cpu_ms_per_update']} ms per update "
-        f"({r['worker_cpu_share_of_one_core']:.0%} of a core); load average "
+        f"({r['worker_cpu_share_of_one_core']:.0%} of a core; the users "
+        f"{r['load_generator_cpu_share_of_one_core']:.0%}); load average "
         f"{load['min']}-{load['max']} (mean {load['mean']})"
     )
-    print(f"{'screen':<22} {'turns':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'deferred':>9}")
+    print(
+        f"{'screen':<22} {'turns':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'deferred':>9} {'over 5 s':>9}"
+    )
     for kind, k in r["kinds"].items():
         print(
             f"{kind:<22} {k['turns']:>6} {k['p50_ms']:>8} {k['p99_ms']:>8} {k['max_ms']:>8} "
-            f"{k['deferred']:>9}"
+            f"{k['deferred']:>9} {k['over_5s']:>9}"
         )
     print(
         f"{'all':<22} {r['updates']:>6} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} "
-        f"{r['deferred_share']:>9.1%}"
+        f"{r['deferred_share']:>9.1%} {r['over_5s_share']:>9.1%}"
     )
+    if r["wrong_after_deferred"]:
+        print(f"  {r['wrong_after_deferred']} wrong screens right after a deferred answer")
     if r["wrong_replies"]:
         print(f"  WRONG replies: {r['wrong_replies']}")
     verdict = "met" if r["aim_p99_under_1s"] else "MISSED"
@@ -351,15 +397,18 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a user waits between messages"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    if not 1 <= args.users <= 1000 or not 0 <= args.rounds <= 50:
-        parser.error("--users 1..1000, --rounds 0..50 (the run is bounded)")
+    if not 1 <= args.users <= 1000 or not 0 <= args.rounds <= 50 or not 0 <= args.think <= 30:
+        parser.error("--users 1..1000, --rounds 0..50, --think 0..30 (the run is bounded)")
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     results = []
     for database in databases:
-        result = asyncio.run(run_once(database, args.users, args.rounds))
+        result = asyncio.run(run_once(database, args.users, args.rounds, args.think))
         report(result)
         results.append(result)
     if args.json:
