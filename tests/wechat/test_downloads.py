@@ -4,6 +4,8 @@ on both databases where the database is used."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -11,16 +13,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from starlette.applications import Starlette
 
+from bot.flows import ChannelUser, Engine, Event
 from bot.flows.base import Button, Outcome, OutgoingFile, Reply
+from bot.wechat.fake_api import WeChatUser
 from bot.wechat.files import file_note
-from bot.wechat.webhook import compose
+from bot.wechat.protocol import Protocol
+from bot.wechat.webhook import WECHAT_PATH, WeChatWebhook, compose
 from services.certificates import CertificateKind, CertificateView, issue_certificate
 from services.context import AppContext
 from services.download_links import DownloadStatus, check_download, download_url
 from services.i18n import translator
-from storage.models import Certificate
+from storage.models import Certificate, OutboxMessage
 from tests.bot.conftest import Roster, seed_roster
 from web.verify import build_web_app
 
@@ -241,3 +247,78 @@ def test_the_id_question_warns_before_the_number_is_typed() -> None:
     other = Outcome([Reply("请输入证件号。")])
     assert compose(other, t, asks_sensitive=True).text.startswith("请输入证件号。\n\n⚠️")
     assert "long-press" in compose(question, translator("en"), asks_sensitive=True).text
+
+
+# ------------------------------------------------------------------ a deferred reply
+
+
+class _SlowEngine(Engine):
+    delay = 0.0
+
+    async def handle(self, user: ChannelUser, event: Event) -> Outcome:
+        await asyncio.sleep(self.delay)
+        return await super().handle(user, event)
+
+
+def _number_of(screen: str, label: str) -> str:
+    for line in screen.splitlines():
+        found = re.match(r"^(\d+)\. (.*)$", line.strip())
+        if found and label in found.group(2):
+            return found.group(1)
+    raise AssertionError(f"no choice {label!r} on the screen:\n{screen}")
+
+
+async def test_a_deferred_certificate_reply_carries_the_link_in_the_outbox(
+    ctx: AppContext,
+) -> None:
+    """Issuing takes longer than the passive reply allows: the link (with the configured
+    lifetime) is in the customer-service message queued for the user, and it is genuine."""
+    roster = await seed_roster(ctx)
+    engine = _SlowEngine(ctx)
+    token, app_id, aes = (
+        "dl-token",
+        "wx0123456789abcdef",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    )
+    webhook = WeChatWebhook(
+        ctx,
+        Protocol(token=token, app_id=app_id, aes_key=aes, mode="safe"),
+        engine=engine,
+        reply_within=0.3,
+        download_hours=6,
+    )
+    transport = httpx.ASGITransport(app=Starlette(routes=webhook.routes()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://wechat.test") as http:
+        user = WeChatUser(
+            f"http://wechat.test{WECHAT_PATH}",
+            token=token,
+            app_id=app_id,
+            aes_key=aes,
+            mode="safe",
+            openid="o-deferred",
+            account_id="gh_0123456789ab",
+            http=http,
+        )
+        greeting = await user.subscribe()
+        assert greeting is not None
+        await user.text(_number_of(greeting, "同意"))
+        await user.text(roster.zhang_number)
+        menu = await user.text("张伟")
+        assert menu is not None
+        screen = await user.text(_number_of(menu, "我的证书"))
+        assert screen is not None
+        engine.delay = 0.6
+        assert await user.text(_number_of(screen, "生成公需科目证书")) == "已收到，正在处理…"
+        await webhook.stop()
+    async with ctx.db.transaction() as s:
+        row = (await s.scalars(select(OutboxMessage))).one()
+    text = str(row.payload["args"]["text"])
+    link = re.search(r"⬇️ 下载 PDF：(\S+?)（6 小时内有效）", text)
+    assert link, text
+    number = re.search(r"/download/(GX2024-PE-\d{6})\?", link.group(1))
+    assert number, link.group(1)
+    query = parse_qs(urlsplit(link.group(1)).query)
+    result = await check_download(ctx, number.group(1), query["e"][0], query["t"][0])
+    assert result.status is DownloadStatus.OK
+    assert int(query["e"][0]) == int((ctx.now() + timedelta(hours=6)).timestamp())
+    assert roster.zhang_number not in text
