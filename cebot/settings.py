@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     wechat_reply_within: float = Field(default=4.0, gt=0, lt=5, alias="WECHAT_REPLY_WITHIN")
     # hours a certificate's download link (WeChat cannot send the PDF itself) stays valid
     wechat_download_hours: int = Field(default=24, ge=1, le=168, alias="WECHAT_DOWNLOAD_HOURS")
+    # minutes an upload link (PDFs, several photos: web/upload.py) stays valid; used once
+    wechat_upload_minutes: int = Field(default=30, ge=5, le=1440, alias="WECHAT_UPLOAD_MINUTES")
 
     @field_validator(
         "telegram_bot_token",

@@ -47,6 +47,7 @@ class OpenLink:
     channel: str
     external_id: str
     language: str | None
+    ttl: timedelta  # the lifetime it was given: a fresh link gets the same
 
 
 class LinkUsed(AlreadyHandled):
@@ -106,7 +107,12 @@ async def open_link(
         if account is None:
             return LinkState.GONE, None
         return LinkState.OK, OpenLink(
-            link_id, account.id, account.channel, account.external_id, account.language
+            link_id,
+            account.id,
+            account.channel,
+            account.external_id,
+            account.language,
+            link.expires_at - link.created_at,
         )
 
 

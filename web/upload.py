@@ -220,7 +220,7 @@ class UploadPage:
                 last, t, before, takes_number=await step_wants_number(session, link.account_id)
             )
             # still at the evidence step (fewer files than the claim takes): a new link
-            offer = await upload_offer(session, self.ctx, link.account_id, t)
+            offer = await upload_offer(session, self.ctx, link.account_id, t, ttl=link.ttl)
             composed.plain = with_offer(composed.plain, offer)
             await remember_choices(session, link.account_id, composed.buttons, now)
             queue_notice(

@@ -15,6 +15,7 @@ from services.upload_links import DEFAULT_TTL, issue_link
 from storage.models import FlowState
 
 EVIDENCE_STEP = "evidence"
+UPLOAD_MINUTES = int(DEFAULT_TTL.total_seconds() // 60)  # WECHAT_UPLOAD_MINUTES
 
 
 async def upload_offer(

@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from typing import Protocol as TypingProtocol
 
@@ -46,7 +46,7 @@ from bot.wechat.files import FileNote, elsewhere_note, file_note
 from bot.wechat.inbound import Meaning, meaning
 from bot.wechat.protocol import MAX_BODY, Inbound, Protocol, Refused
 from bot.wechat.screens import remember_choices, render_numbered, resolve_choice
-from bot.wechat.upload_offer import upload_offer, with_offer
+from bot.wechat.upload_offer import UPLOAD_MINUTES, upload_offer, with_offer
 from services.accounts import set_blocked
 from services.context import AppContext
 from services.download_links import DEFAULT_HOURS
@@ -217,8 +217,10 @@ class WeChatWebhook:
         media: MediaSource | None = None,
         reply_within: float = REPLY_WITHIN,
         download_hours: int = DEFAULT_HOURS,
+        upload_minutes: int = UPLOAD_MINUTES,
     ) -> None:
         self.ctx = ctx
+        self.upload_ttl = timedelta(minutes=upload_minutes)  # an upload link's lifetime
         self.download_hours = download_hours  # a certificate link's lifetime
         self.protocol = protocol
         self.engine = engine or Engine(ctx)
@@ -397,7 +399,7 @@ class WeChatWebhook:
                 file_note=note,
             )
             # at the claim's evidence step: the upload page's link (bot/wechat/upload_offer.py)
-            offer = await upload_offer(session, self.ctx, account_id, t)
+            offer = await upload_offer(session, self.ctx, account_id, t, ttl=self.upload_ttl)
             composed.text = with_offer(composed.text, offer)
             composed.plain = with_offer(composed.plain, offer)
             await note_inbound(session, account_id, found.inbound, now)
@@ -456,6 +458,7 @@ def webhook_from_settings(
         media=media,
         reply_within=settings.wechat_reply_within,
         download_hours=settings.wechat_download_hours,
+        upload_minutes=settings.wechat_upload_minutes,
     )
     if own_api is not None:
         webhook.on_stop.append(own_api.aclose)

@@ -5,6 +5,7 @@ and nothing stored."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select, update
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 
 from bot.flows import ChannelUser, Engine
 from bot.wechat.fake_api import WeChatUser
@@ -22,10 +24,11 @@ from bot.wechat.protocol import Protocol
 from bot.wechat.webhook import DEFERRED_KEY, WECHAT_PATH, WeChatWebhook
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_BYTES
+from services.upload_links import LinkState, open_link
 from storage.models import Account, EvidenceFile, FlowState, OutboxMessage, Person
 from storage.wechat_models import UploadLink
 from tests.bot.conftest import LI_ID, Chat, Roster, seed_roster
-from web.upload import upload_routes
+from web.upload import UploadPage, upload_routes
 
 TOKEN = "hook-token"
 APP_ID = "wx0123456789abcdef"
@@ -34,6 +37,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x01" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 80
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 20
 LINK = re.compile(r"📎 上传 PDF 或多张照片：(\S+?)（30 分钟内有效，仅可使用一次）")
+ANY_LINK = re.compile(r"📎 上传 PDF 或多张照片：(\S+?)（(\d+) 分钟内有效，仅可使用一次）")
 
 
 @dataclass
@@ -55,10 +59,13 @@ class Site:
 
 
 @asynccontextmanager
-async def site(ctx: AppContext) -> AsyncIterator[Site]:
+async def site(ctx: AppContext, minutes: int = 30) -> AsyncIterator[Site]:
     engine = Engine(ctx)
     webhook = WeChatWebhook(
-        ctx, Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe"), engine=engine
+        ctx,
+        Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe"),
+        engine=engine,
+        upload_minutes=minutes,
     )
     app = Starlette(routes=[*webhook.routes(), *upload_routes(ctx, engine)])
     transport = httpx.ASGITransport(app=app)
@@ -325,3 +332,45 @@ async def test_the_page_speaks_english_to_an_english_account(ctx: AppContext) ->
         wrong = await s.http.post(path_of(url), files=files(("a.txt", b"hello", "text/plain")))
     assert page.status_code == 200 and "Upload evidence" in page.text
     assert wrong.status_code == 415 and "No file was saved" in wrong.text
+
+
+async def test_the_links_lifetime_is_the_setting_and_a_fresh_link_keeps_it(
+    ctx: AppContext,
+) -> None:
+    roster = await seed_roster(ctx)
+    async with site(ctx, minutes=10) as s:
+        await at_hours(s, roster, "o-zhang", roster.zhang_number, "张伟")
+        reply = await s.user("o-zhang").text("4")
+        assert reply is not None
+        found = ANY_LINK.search(reply)
+        assert found is not None and found.group(2) == "10"
+        sent = await s.http.post(
+            path_of(found.group(1)), files=files(("a.jpg", JPEG, "image/jpeg"))
+        )
+        assert sent.status_code == 200
+    async with ctx.db.transaction() as db:
+        links = list(await db.scalars(select(UploadLink).order_by(UploadLink.created_at)))
+    assert len(links) == 2  # the one given in the chat, the fresh one queued after the upload
+    assert all(link.expires_at - link.created_at == timedelta(minutes=10) for link in links)
+    rows = [r for r in await queued(ctx) if r.payload.get("key") == DEFERRED_KEY]
+    assert "（10 分钟内有效" in rows[-1].payload["args"]["text"]
+
+
+async def test_two_uploads_racing_on_one_link_add_the_files_of_one(ctx: AppContext) -> None:
+    """Both passed the page's check; the first file's transaction decides (a conditional
+    UPDATE): the other's turn is undone, nothing of it stored in the draft."""
+    roster = await seed_roster(ctx)
+    async with site(ctx) as s:
+        url = await evidence_link(s, roster)
+        link_id = urlsplit(url).path.rsplit("/", 1)[1]
+        page = UploadPage(ctx, s.engine)
+        state, link = await open_link(ctx, link_id, urlsplit(url).query.split("t=")[1])
+        assert state is LinkState.OK and link is not None
+        first = await page._feed(
+            link, [(UploadFile(io.BytesIO(), filename="a.jpg"), JPEG, "image/jpeg")]
+        )
+        second = await page._feed(
+            link, [(UploadFile(io.BytesIO(), filename="b.png"), PNG, "image/png")]
+        )
+    assert (first, second) == (1, 0)
+    assert [e["mime"] for e in await evidence_of(ctx, "o-zhang")] == ["image/jpeg"]
