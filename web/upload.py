@@ -15,6 +15,7 @@ Nothing here logs a file's name or content; the link id is a bearer secret: neve
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -108,7 +109,7 @@ async def _at_evidence_step(ctx: AppContext, account_id: int) -> bool:
         return state is not None and state.flow == CLAIM_FLOW.name and state.step in EVIDENCE_STEPS
 
 
-def _files(form_values: list[object]) -> list[UploadFile]:
+def _files(form_values: Sequence[object]) -> list[UploadFile]:
     return [v for v in form_values if isinstance(v, UploadFile) and (v.filename or v.size)]
 
 
