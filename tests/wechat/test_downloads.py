@@ -9,10 +9,12 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 
@@ -21,7 +23,8 @@ from bot.flows.base import Button, Outcome, OutgoingFile, Reply
 from bot.wechat.fake_api import WeChatUser
 from bot.wechat.files import file_note
 from bot.wechat.protocol import Protocol
-from bot.wechat.webhook import WECHAT_PATH, WeChatWebhook, compose
+from bot.wechat.webhook import WECHAT_PATH, WeChatWebhook, compose, webhook_from_settings
+from cebot.settings import Settings
 from services.certificates import CertificateKind, CertificateView, issue_certificate
 from services.context import AppContext
 from services.download_links import DownloadStatus, check_download, download_url
@@ -322,3 +325,27 @@ async def test_a_deferred_certificate_reply_carries_the_link_in_the_outbox(
     assert result.status is DownloadStatus.OK
     assert int(query["e"][0]) == int((ctx.now() + timedelta(hours=6)).timestamp())
     assert roster.zhang_number not in text
+
+
+def test_the_links_lifetime_is_a_setting(ctx: AppContext, tmp_path: Path) -> None:
+    def webhook(**extra: object) -> WeChatWebhook:
+        settings = Settings(
+            WECHAT_APP_ID="wx0123456789abcdef",
+            WECHAT_TOKEN="dl-token",
+            WECHAT_MESSAGE_MODE="plain",
+            CEBOT_DATA_DIR=tmp_path,
+            **extra,  # type: ignore[arg-type]
+        )
+        made = webhook_from_settings(ctx, settings, media=FakeMediaSource())
+        assert made is not None
+        return made
+
+    assert webhook().download_hours == 24
+    assert webhook(WECHAT_DOWNLOAD_HOURS=6).download_hours == 6
+    with pytest.raises(ValidationError):
+        webhook(WECHAT_DOWNLOAD_HOURS=0)
+
+
+class FakeMediaSource:
+    async def get_media(self, media_id: str) -> tuple[bytes, str | None]:
+        raise AssertionError("not used")
