@@ -10,7 +10,8 @@ for the link's account, exactly as a photo sent in the chat; the first file's tu
 the link. The turns' replies are queued to the user through the outbox as a deferred WeChat
 reply (bot/wechat/webhook.py), with their numbered choices.
 
-Nothing here logs a file's name or content; the link id is a bearer secret: never logged."""
+Nothing here logs a file's name or content, nor the link's signature (the bearer secret; the
+access log drops query strings: cebot.logging_setup)."""
 
 from __future__ import annotations
 

@@ -5,8 +5,11 @@ and nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,16 +17,24 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+import uvicorn
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 
 from bot.flows import ChannelUser, Engine
-from bot.wechat.fake_api import WeChatUser
+from bot.wechat.api import WeChatApi
+from bot.wechat.app import wechat_app
+from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
 from bot.wechat.protocol import Protocol
+from bot.wechat.sender import wechat_sender
+from bot.wechat.templates import TemplateMap
 from bot.wechat.webhook import DEFERRED_KEY, WECHAT_PATH, WeChatWebhook
+from core.idnumber import find_id_numbers
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_BYTES
+from services.outbox import SenderConfig, drain
 from services.upload_links import LinkState, open_link
 from storage.models import Account, EvidenceFile, FlowState, OutboxMessage, Person
 from storage.wechat_models import UploadLink
@@ -374,3 +385,126 @@ async def test_two_uploads_racing_on_one_link_add_the_files_of_one(ctx: AppConte
         )
     assert (first, second) == (1, 0)
     assert [e["mime"] for e in await evidence_of(ctx, "o-zhang")] == ["image/jpeg"]
+
+
+def _number_of(screen: str, label: str) -> str:
+    """The number a screen gives the choice whose label holds `label` (pressing by label)."""
+    for line in screen.splitlines():
+        found = re.match(r"^(\d+)\. (.*)$", line.strip())
+        if found and label in found.group(2):
+            return found.group(1)
+    raise AssertionError(f"no choice {label!r} on the screen:\n{screen}")
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+        assert not task.done()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def test_e2e_by_numbers_an_upload_then_the_reply_by_the_wechat_sender(
+    ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real WeChat worker (uvicorn, its own web pages and engine): the claim by typed
+    numbers, the files through the page, the flow's reply delivered by the outbox's WeChat
+    sender as a customer-service message, and the claim goes on by its numbers."""
+    roster = await seed_roster(ctx)
+    caplog.set_level(logging.DEBUG)
+    protocol = Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
+    async with (
+        FakeWeChatApi(app_id=APP_ID) as fake,
+        serve(wechat_app(ctx, WeChatWebhook(ctx, protocol))) as base,
+    ):
+        user = WeChatUser(
+            base + WECHAT_PATH,
+            token=TOKEN,
+            app_id=APP_ID,
+            aes_key=AES_KEY,
+            mode="safe",
+            openid="oE2E-upload",
+            account_id="gh_e2e0123456789",
+        )
+        api = WeChatApi(
+            base_url=fake.base_url,
+            app_id=APP_ID,
+            app_secret=fake.app_secret,
+            db=ctx.database,
+            clock=ctx.now,
+        )
+        try:
+            screen = await user.subscribe()
+            assert screen is not None
+            await user.text(_number_of(screen, "同意"))
+            await user.text(roster.zhang_number)
+            screen = await user.text("张伟")
+            assert screen is not None and "绑定成功" in screen
+            screen = await user.text("/claim")
+            assert screen is not None
+            screen = await user.text(_number_of(screen, "新登记"))
+            assert screen is not None
+            screen = await user.text(_number_of(screen, "2024 年度"))
+            assert screen is not None
+            await user.text(_number_of(screen, "培训进修类"))
+            await user.text("心血管疾病诊疗进展培训班")
+            await user.text("广西医学会")
+            screen = await user.text("2024-05-03")
+            assert screen is not None
+            await user.text(_number_of(screen, "同一天"))
+            screen = await user.text("4")
+            assert screen is not None and "请发送证明材料" in screen
+            found = LINK.search(screen)
+            assert found is not None
+            page_url = base + path_of(found.group(1))
+            form = await user.http.get(page_url)
+            assert form.status_code == 200 and "multiple" in form.text
+            sent = await user.http.post(
+                page_url,
+                files=files(
+                    ("证书.pdf", PDF, "application/pdf"),
+                    ("a.jpg", JPEG, "image/jpeg"),
+                    ("b.png", PNG, "image/png"),
+                ),
+            )
+            assert sent.status_code == 200 and "已收到 3 个文件" in sent.text
+            again = await user.http.post(page_url, files=files(("c.jpg", JPEG, "image/jpeg")))
+            assert again.status_code == 410
+            config = SenderConfig(rate=100, per_chat_interval=0.0, poll_interval=0.05)
+            stats = await drain(
+                ctx, wechat_sender(api, ctx.database, TemplateMap({}), ctx.now), config
+            )
+            assert stats.sent == 1
+            call = await fake.wait_for("message/custom/send")
+            assert call.body["touser"] == "oE2E-upload"
+            assert call.text is not None and "已收到第 3 份证明材料" in call.text
+            done = await user.text(_number_of(call.text, "完成"))
+            assert done is not None and "本人承诺属实" in done
+        finally:
+            await api.aclose()
+            await user.aclose()
+    assert [e["mime"] for e in await evidence_of(ctx, "oE2E-upload")] == [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+    ]
+    assert not find_id_numbers(caplog.text)
+    # the signature makes the link a bearer secret: none of the application's log lines holds
+    # it (the HTTP client is the test's; uvicorn's access line loses its query string in
+    # cebot.logging_setup.AccessPathFilter)
+    signature = urlsplit(found.group(1)).query.split("t=")[1]
+    ours = [
+        r.getMessage()
+        for r in caplog.records
+        if not r.name.startswith(("httpx", "httpcore", "uvicorn.access"))
+    ]
+    assert ours and not any(signature in line for line in ours)
