@@ -104,10 +104,15 @@ def _render(page: Page, t: Translator, language: str) -> HTMLResponse:
     return HTMLResponse(html, status_code=page.status, headers=HEADERS)
 
 
-async def _at_evidence_step(ctx: AppContext, account_id: int) -> bool:
+async def _room(ctx: AppContext, account_id: int) -> int | None:
+    """How many more files the account's claim takes now; None when it is not at the
+    evidence step (the link outlived the step: the chat has moved on)."""
     async with ctx.db.transaction() as session:
         state = await session.get(FlowState, account_id)
-        return state is not None and state.flow == CLAIM_FLOW.name and state.step in EVIDENCE_STEPS
+        if state is None or state.flow != CLAIM_FLOW.name or state.step not in EVIDENCE_STEPS:
+            return None
+        held = state.data.get("evidence") or []
+        return max(0, MAX_EVIDENCE_PER_CLAIM - len(held))
 
 
 def _files(form_values: Sequence[object]) -> list[UploadFile]:
@@ -132,14 +137,15 @@ class UploadPage:
             return _render(Page(status, kind), t, "zh")
         language = normalize_language(link.language)
         t = translator(language)
-        if not await _at_evidence_step(self.ctx, link.account_id):
+        room = await _room(self.ctx, link.account_id)
+        if room is None:
             return _render(Page(409, "over"), t, language)
         if request.method == "GET":
             return _render(Page(200, "form"), t, language)
-        return await self._post(request, link, t, language)
+        return await self._post(request, link, t, language, room)
 
     async def _post(
-        self, request: Request, link: OpenLink, t: Translator, language: str
+        self, request: Request, link: OpenLink, t: Translator, language: str, room: int
     ) -> Response:
         max_mb = MAX_EVIDENCE_BYTES // (1024 * 1024)
         declared = request.headers.get("content-length", "")
@@ -163,6 +169,9 @@ class UploadPage:
             files = _files(form.getlist(FIELD))
             if not files:
                 return _render(Page(400, "refused", t("wupload-refused-none")), t, language)
+            if len(files) > room:  # the claim's limit counts what the draft holds already
+                message = t("wupload-refused-room", count=len(files), room=room)
+                return _render(Page(400, "refused", message), t, language)
             contents: list[tuple[UploadFile, bytes, str]] = []
             for upload in files:
                 if upload.size is not None and upload.size > MAX_EVIDENCE_BYTES:

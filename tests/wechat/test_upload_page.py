@@ -508,3 +508,23 @@ async def test_e2e_by_numbers_an_upload_then_the_reply_by_the_wechat_sender(
         if not r.name.startswith(("httpx", "httpcore", "uvicorn.access"))
     ]
     assert ours and not any(signature in line for line in ours)
+
+
+async def test_more_files_than_the_claim_still_takes_are_refused_whole(ctx: AppContext) -> None:
+    roster = await seed_roster(ctx)
+    async with site(ctx) as s:
+        url = await evidence_link(s, roster)
+        three = [(f"{n}.jpg", JPEG + bytes([n]), "image/jpeg") for n in range(3)]
+        first = await s.http.post(path_of(url), files=files(*three))
+        assert first.status_code == 200
+        rows = [r for r in await queued(ctx) if r.payload.get("key") == DEFERRED_KEY]
+        fresh = LINK.search(rows[-1].payload["args"]["text"])
+        assert fresh is not None
+        more = [(f"{n}.png", PNG + bytes([n]), "image/png") for n in range(3)]
+        refused = await s.http.post(path_of(fresh.group(1)), files=files(*more))
+        assert refused.status_code == 400
+        assert "您选择了 3 个文件，这份登记还能上传 2 个" in refused.text
+        assert len(await evidence_of(ctx, "o-zhang")) == 3 and await stored_files(ctx) == 3
+        two = await s.http.post(path_of(fresh.group(1)), files=files(*more[:2]))
+    assert two.status_code == 200 and "已收到 2 个文件" in two.text
+    assert len(await evidence_of(ctx, "o-zhang")) == 5

@@ -13,5 +13,9 @@ wupload-over = Your claim is no longer at the evidence step. Please go back to t
 wupload-try-again = No file was saved. Please choose the files again and upload.
 wupload-refused-none = Please choose the files to upload first.
 wupload-refused-count = At most { $max } files at a time.
+wupload-refused-room = You chose { $count } files; this claim takes { $room ->
+    [one] one more
+   *[other] { $room } more
+}.
 wupload-refused-length = The upload could not be read. Please upload again.
 wupload-refused-file = File “{ $name }”:

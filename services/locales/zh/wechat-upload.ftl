@@ -10,5 +10,6 @@ wupload-over = 您的登记已不在上传证明材料这一步。请回到公�
 wupload-try-again = 没有保存任何文件，请重新选择后上传。
 wupload-refused-none = 请先选择要上传的文件。
 wupload-refused-count = 一次最多上传 { $max } 个文件。
+wupload-refused-room = 您选择了 { $count } 个文件，这份登记还能上传 { $room } 个。
 wupload-refused-length = 无法读取上传内容，请重新上传。
 wupload-refused-file = 文件“{ $name }”：
