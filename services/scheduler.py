@@ -27,6 +27,7 @@ from services.outbox import OutboxSender, SenderConfig, SendFn
 from services.privacy import purge_due_erasures, remove_old_exports
 from services.processed_updates import prune_processed_updates, prune_wechat_receipts
 from services.reminders import SHANGHAI, CampaignResult, run_due
+from services.upload_links import prune_upload_links
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "reminders"
@@ -63,6 +64,7 @@ async def housekeeping(ctx: AppContext) -> None:
         uploads = await asyncio.to_thread(remove_old_uploads, ctx)
         pruned = await prune_processed_updates(ctx)  # ids too old to be redelivered
         pruned += await prune_wechat_receipts(ctx)  # the same for WeChat's messages
+        pruned += await prune_upload_links(ctx)  # upload links expired a day ago
         log.info(
             "housekeeping: erased=%d exports_removed=%d uploads_removed=%d updates_pruned=%d",
             erased,

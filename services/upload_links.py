@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.context import AppContext
@@ -135,3 +135,24 @@ def consume_receipt(ctx: AppContext, link_id: str, index: int) -> Receipt:
             raise LinkUsed(link_id)
 
     return record
+
+
+async def prune_upload_links(
+    ctx: AppContext, *, keep: timedelta = timedelta(days=1), batch: int = 1000
+) -> int:
+    """Delete links expired more than `keep` ago (a new one is made at every evidence screen;
+    an expired one answers 410 by not being found as well as by its time)."""
+    cutoff = ctx.now() - keep
+    deleted = 0
+    while True:
+        async with ctx.db.transaction() as session:
+            ids = list(
+                await session.scalars(
+                    select(UploadLink.id).where(UploadLink.expires_at < cutoff).limit(batch)
+                )
+            )
+            if ids:
+                await session.execute(delete(UploadLink).where(UploadLink.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted

@@ -35,7 +35,7 @@ from core.idnumber import find_id_numbers
 from services.context import AppContext
 from services.evidence import MAX_EVIDENCE_BYTES
 from services.outbox import SenderConfig, drain
-from services.upload_links import LinkState, open_link
+from services.upload_links import LinkState, open_link, prune_upload_links
 from storage.models import Account, EvidenceFile, FlowState, OutboxMessage, Person
 from storage.wechat_models import UploadLink
 from tests.bot.conftest import LI_ID, Chat, Roster, seed_roster
@@ -528,3 +528,23 @@ async def test_more_files_than_the_claim_still_takes_are_refused_whole(ctx: AppC
         two = await s.http.post(path_of(fresh.group(1)), files=files(*more[:2]))
     assert two.status_code == 200 and "已收到 2 个文件" in two.text
     assert len(await evidence_of(ctx, "o-zhang")) == 5
+
+
+async def test_links_expired_a_day_ago_are_pruned_the_others_kept(ctx: AppContext) -> None:
+    roster = await seed_roster(ctx)
+    async with site(ctx) as s:
+        url = await evidence_link(s, roster)
+    async with ctx.db.transaction() as db:
+        account_id = (await db.scalars(select(UploadLink.account_id))).one()
+        old = UploadLink(
+            id="old-link",
+            account_id=account_id,
+            created_at=ctx.now() - timedelta(days=2),
+            expires_at=ctx.now() - timedelta(days=1, seconds=1),
+            files_done=0,
+        )
+        db.add(old)
+    assert await prune_upload_links(ctx) == 1
+    async with ctx.db.transaction() as db:
+        kept = list(await db.scalars(select(UploadLink.id)))
+    assert kept == [urlsplit(url).path.rsplit("/", 1)[1]]
