@@ -188,14 +188,18 @@ class UploadPage:
                 contents.append((upload, data, mime))
         finally:
             await form.close()
-        done = await self._feed(link, contents)
+        try:
+            done = await self._feed(link, contents)
+        except Exception:  # the first file's turn failed: nothing taken, the link unused
+            return _render(Page(500, "refused", t("err-generic")), t, language)
         if done == 0:
             return _render(Page(410, "gone"), t, language)
         return _render(Page(200, "done", t("wupload-done", count=done)), t, language)
 
     async def _feed(self, link: OpenLink, contents: list[tuple[UploadFile, bytes, str]]) -> int:
         """Each file as one turn, in order; the replies queued as one message. The number of
-        files the flow was given (0: the link was used meanwhile)."""
+        files the flow was given (0: the link was used meanwhile). A failed turn stops the
+        upload there; when it is the first, the failure is raised (nothing was taken)."""
         user = ChannelUser(link.channel, link.external_id, link.language)
         outcomes: list[Outcome] = []
         for index, (upload, data, mime) in enumerate(contents):
@@ -212,6 +216,11 @@ class UploadPage:
             try:
                 outcomes.append(await self.engine.handle(user, event))
             except LinkUsed:
+                break
+            except Exception:  # the turn rolled back: what came before it stays, and is said
+                log.exception("upload page: a file's turn failed")
+                if not outcomes:
+                    raise
                 break
         if outcomes:
             await self._queue(link, outcomes)

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 
-from bot.flows import ChannelUser, Engine
+from bot.flows import ChannelUser, Engine, Event, Outcome
 from bot.wechat.api import WeChatApi
 from bot.wechat.app import wechat_app
 from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
@@ -548,3 +548,26 @@ async def test_links_expired_a_day_ago_are_pruned_the_others_kept(ctx: AppContex
     async with ctx.db.transaction() as db:
         kept = list(await db.scalars(select(UploadLink.id)))
     assert kept == [urlsplit(url).path.rsplit("/", 1)[1]]
+
+
+class FailingEngine(Engine):
+    """The real engine whose file turns fail (a database gone away mid-upload)."""
+
+    async def handle(self, user: ChannelUser, event: Event) -> Outcome:
+        if event.kind == "file":
+            raise RuntimeError("the database went away")
+        return await super().handle(user, event)
+
+
+async def test_a_failed_turn_says_so_and_leaves_the_link_usable(ctx: AppContext) -> None:
+    roster = await seed_roster(ctx)
+    async with site(ctx) as s:
+        url = await evidence_link(s, roster)
+        failing = Starlette(routes=upload_routes(ctx, FailingEngine(ctx)))
+        transport = httpx.ASGITransport(app=failing)
+        async with httpx.AsyncClient(transport=transport, base_url="http://wechat.test") as http:
+            failed = await http.post(path_of(url), files=files(("a.jpg", JPEG, "image/jpeg")))
+        assert failed.status_code == 500 and "没有保存任何文件" in failed.text
+        assert await evidence_of(ctx, "o-zhang") == []
+        ok = await s.http.post(path_of(url), files=files(("a.jpg", JPEG, "image/jpeg")))
+    assert ok.status_code == 200 and len(await evidence_of(ctx, "o-zhang")) == 1
