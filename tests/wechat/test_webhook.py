@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 from starlette.applications import Starlette
@@ -290,6 +291,29 @@ async def test_a_slow_turn_answers_at_once_and_queues_its_replies(ctx: AppContex
     async with ctx.db.transaction() as s:
         screen = (await s.scalars(select(WeChatScreen))).one()
     assert screen.choices == [data for _label, data in row.payload["buttons"]]
+
+
+async def test_time_before_the_turn_counts_against_the_passive_reply(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load the account lookup (and reading, decrypting) can take seconds before the
+    turn starts; those count too, or the answer would come after WeChat's 5 s undeferred."""
+    async with hook(ctx, within=0.4) as h:
+        user = h.user()
+        h.engine.delay = 0.2  # a quick turn: on its own well within the 0.4 s
+        lookup = h.webhook._lookup
+
+        async def slow_lookup(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.35)
+            return await lookup(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(h.webhook, "_lookup", slow_lookup)
+        started = time.monotonic()
+        reply = await user.subscribe()
+        assert reply == "已收到，正在处理…"
+        assert time.monotonic() - started < 1.0  # not the lookup plus a whole turn and more
+        await h.webhook.stop()
+    assert await count(ctx, OutboxMessage.id) == 1  # the answer follows, once
 
 
 async def test_two_workers_given_the_same_message_run_it_once(ctx: AppContext) -> None:
