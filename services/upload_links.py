@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.context import AppContext
 from services.inbox import AlreadyHandled
+from services.processed_updates import prune_older
 from storage.models import Account
 from storage.wechat_models import UploadLink
 
@@ -142,17 +143,6 @@ async def prune_upload_links(
 ) -> int:
     """Delete links expired more than `keep` ago (a new one is made at every evidence screen;
     an expired one answers 410 by not being found as well as by its time)."""
-    cutoff = ctx.now() - keep
-    deleted = 0
-    while True:
-        async with ctx.db.transaction() as session:
-            ids = list(
-                await session.scalars(
-                    select(UploadLink.id).where(UploadLink.expires_at < cutoff).limit(batch)
-                )
-            )
-            if ids:
-                await session.execute(delete(UploadLink).where(UploadLink.id.in_(ids)))
-        deleted += len(ids)
-        if len(ids) < batch:
-            return deleted
+    return await prune_older(
+        ctx, UploadLink.id, UploadLink.expires_at, ctx.now() - keep, batch=batch
+    )
