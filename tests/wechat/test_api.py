@@ -347,6 +347,9 @@ async def test_neither_secret_nor_token_is_logged(
     fake: FakeWeChatApi, db: Database, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # the Telegram application quiets httpx to WARNING for the whole process (bot/app.py);
+    # here its request lines must be there, so that the blanking is what is tested
+    caplog.set_level(logging.DEBUG, logger="httpx")
     api = _client(fake, db, clock)
     try:
         fake.fail_next("message/custom/send", 40001)
