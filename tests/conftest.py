@@ -22,6 +22,7 @@ from services.policies import PolicyBook
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.fault_ledger import faults, pytest_terminal_summary  # noqa: F401 (fixture, hook)
 
 PG_ADMIN_URL = os.environ.get(
     "CEBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -32,6 +32,7 @@ from services.context import AppContext
 from services.process_pools import stop_process_pools
 from tests.certificates.helpers import pdf_qr_codes
 from tests.e2e.running import bind as bind_in_chat
+from tests.fault_ledger import FaultLedger
 
 USER = 6161
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +98,7 @@ async def test_polling_process_serves_the_qr_link_and_the_privacy_page(
     settings: Settings,
     zhang_id: str,
     tmp_path: Path,
+    faults: FaultLedger,
 ) -> None:
     port = free_port()
     settings = one_process_settings(settings, port)
@@ -125,8 +127,11 @@ async def test_polling_process_serves_the_qr_link_and_the_privacy_page(
         assert link.startswith(f"http://localhost:{port}/verify/")
 
         page = await http.get(link)
-        assert page.status_code == 200 and "证书有效" in page.text
         notice = await http.get(privacy.group(0))
+        # every link the bot gave, opened: a dead one is work the user lost
+        dead = sum(r.status_code != 200 for r in (page, notice))
+        faults.record("14 links of the one-process bot", tried=2, lost=dead)
+        assert page.status_code == 200 and "证书有效" in page.text
         assert notice.status_code == 200 and "个人信息处理告知" in notice.text
         assert (await http.get(f"http://127.0.0.1:{port}/healthz")).text == "ok"
         metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
@@ -183,7 +188,12 @@ class Screen:
 
 
 async def test_console_serves_its_links_while_it_runs(
-    ctx: AppContext, roster: int, settings: Settings, zhang_id: str, tmp_path: Path
+    ctx: AppContext,
+    roster: int,
+    settings: Settings,
+    zhang_id: str,
+    tmp_path: Path,
+    faults: FaultLedger,
 ) -> None:
     port = free_port()
     settings = one_process_settings(settings, port)
@@ -220,6 +230,8 @@ async def test_console_serves_its_links_while_it_runs(
         async with httpx.AsyncClient(timeout=10) as http:
             page = await http.get(link)
             notice = await http.get(privacy.group(0))
+        dead = sum(r.status_code != 200 for r in (page, notice))
+        faults.record("14 links of the console chat", tried=2, lost=dead)
         assert page.status_code == 200 and "证书有效" in page.text
         assert notice.status_code == 200 and "个人信息处理告知" in notice.text
         assert screen.text.count(said.group(0)) == 1

@@ -34,7 +34,7 @@ from services.context import AppContext
 from services.reminders import AudienceStatus, BroadcastFilter, CampaignError, queue_broadcast
 from storage.models import AuditEntry, Campaign, HourRecord
 from tests.bot.conftest import Chat, Roster, seed_roster
-from tests.faults.conftest import FaultLedger
+from tests.fault_ledger import FaultLedger
 from web import build_web_app
 
 NUMBER = "450103199201300560"  # a valid ID number (check digit right)

@@ -45,7 +45,7 @@ from services.reminders import BroadcastFilter, queue_broadcast
 from services.scheduler import run_scheduler
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedUpdate, WebhookInbox
-from tests.faults.conftest import FaultLedger
+from tests.fault_ledger import FaultLedger
 from tests.faults.world import add_bound_people
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -39,7 +39,7 @@ from tests.bot.test_study_flow import (
     take_exam_by_services,
     take_exam_in_chat,
 )
-from tests.faults.conftest import FaultLedger
+from tests.fault_ledger import FaultLedger
 
 BARE = "请使用最新消息中的按钮"
 

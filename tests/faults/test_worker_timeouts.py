@@ -20,7 +20,7 @@ import pytest
 from pebble import ProcessExpired
 
 from services.worker_pool import WorkerPool
-from tests.faults.conftest import FaultLedger
+from tests.fault_ledger import FaultLedger
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 

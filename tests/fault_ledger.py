@@ -1,5 +1,7 @@
-"""The faults suite: every defect found when cebot was tried as its users would, and attacked
-with bad files, forged requests and faults, replayed as tests. Each test says what it tried
+"""The faults suite's ledger. Its tests are in tests/faults/, and a few e2e tests elsewhere
+record into it too (tests/conftest.py registers the fixture and the summary for the whole
+run): every defect found when cebot was tried as its users would, and attacked with bad files,
+forged requests and faults, replayed as tests. Each test says what it tried
 through the `faults` fixture; at the end of the run the suite prints one table:
 
     item | inputs tried | faults injected | lost | duplicated | tracebacks
