@@ -5,11 +5,9 @@ and nothing stored."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +16,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -39,6 +36,7 @@ from services.upload_links import LinkState, open_link, prune_upload_links
 from storage.models import Account, EvidenceFile, FlowState, OutboxMessage, Person
 from storage.wechat_models import UploadLink
 from tests.bot.conftest import LI_ID, Chat, Roster, seed_roster
+from tests.wechat.serving import serve
 from web.upload import UploadPage, upload_routes
 
 TOKEN = "hook-token"
@@ -394,23 +392,6 @@ def _number_of(screen: str, label: str) -> str:
         if found and label in found.group(2):
             return found.group(1)
     raise AssertionError(f"no choice {label!r} on the screen:\n{screen}")
-
-
-@asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-        assert not task.done()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 async def test_e2e_by_numbers_an_upload_then_the_reply_by_the_wechat_sender(

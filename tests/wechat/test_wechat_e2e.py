@@ -6,19 +6,15 @@ only, and no ID number in any log line."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from sqlalchemy import select
-from starlette.applications import Starlette
 
 from bot.wechat.app import wechat_app, wechat_only_app
 from bot.wechat.fake_api import FakeWeChatApi, WeChatUser
@@ -29,6 +25,7 @@ from core.idnumber import find_id_numbers
 from services.context import AppContext
 from storage.models import OutboxMessage
 from tests.bot.conftest import seed_roster
+from tests.wechat.serving import serve
 
 TOKEN = "e2e-token"
 APP_ID = "wx0123456789abcdef"
@@ -41,23 +38,6 @@ async def worker(ctx: AppContext) -> AsyncIterator[str]:
     protocol = Protocol(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
     async with serve(wechat_app(ctx, WeChatWebhook(ctx, protocol))) as base:
         yield base + WECHAT_PATH
-
-
-@asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-        assert not task.done()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 async def test_subscribe_consent_bind_and_progress(
